@@ -1,0 +1,181 @@
+"""The sans-IO plugin protocol: what an exchange plugin takes in and hands out.
+
+A plugin never touches a socket or trio. The runtime turns HTTP requests into :class:`RestRequest`,
+hands them to the plugin's route table and writes back the :class:`RestResponse`. For WebSocket it
+asks the plugin for a :class:`WsSession` per connection, feeds it messages and carries out the
+actions it returns (:class:`Send`, :class:`Subscribe`, :class:`Unsubscribe`, :class:`Close`).
+Pushes are encoded by the plugin once per :class:`Subscription` and fanned out by the runtime.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Callable, Iterable, Mapping
+from typing import TypeAlias
+
+import attrs
+import orjson
+
+from mockfeed.exchanges.exchange_type import ExchangeType
+from mockfeed.market import Candle, Interval, MarketModel, PairSpec
+
+
+@attrs.frozen(slots=True)
+class RestRequest:
+    """One HTTP request as a plugin sees it: method, path, query pairs in order, body, time."""
+
+    method: str
+    path: str
+    query: tuple[tuple[str, str], ...]
+    body: bytes
+    now_ms: int
+    client: str = "127.0.0.1"
+
+    def params(self) -> dict[str, list[str]]:
+        """Query values by name, every occurrence kept in order."""
+        out: dict[str, list[str]] = {}
+        for key, value in self.query:
+            out.setdefault(key, []).append(value)
+        return out
+
+
+@attrs.frozen(slots=True)
+class RestResponse:
+    """An HTTP response: status, body bytes and extra headers."""
+
+    status: int
+    body: bytes
+    headers: tuple[tuple[str, str], ...] = ()
+    content_type: str = "application/json"
+
+
+def json_response(status: int, payload: object, headers: Iterable[tuple[str, str]] = ()) -> RestResponse:
+    """A JSON response encoded with orjson."""
+    return RestResponse(status, orjson.dumps(payload), tuple(headers))
+
+
+RestHandler: TypeAlias = Callable[[RestRequest], RestResponse]
+
+
+@attrs.frozen(slots=True)
+class Subscription:
+    """A kline stream as a connection subscribes to it.
+
+    ``style`` is the plugin's own variant of the encoding (e.g. Binance raw vs combined envelope);
+    subscriptions that are equal get byte-identical pushes, encoded once.
+    """
+
+    pair: str
+    interval: Interval
+    style: str = ""
+
+
+@attrs.frozen(slots=True)
+class Send:
+    """Send a text message on this connection."""
+
+    text: str
+
+
+@attrs.frozen(slots=True)
+class Subscribe:
+    """Start delivering a stream's pushes to this connection."""
+
+    subscription: Subscription
+
+
+@attrs.frozen(slots=True)
+class Unsubscribe:
+    """Stop delivering a stream's pushes to this connection."""
+
+    subscription: Subscription
+
+
+@attrs.frozen(slots=True)
+class Close:
+    """Close this connection with a WebSocket close code."""
+
+    code: int
+    reason: str = ""
+
+
+Action: TypeAlias = Send | Subscribe | Unsubscribe | Close
+
+
+@attrs.frozen(slots=True)
+class Heartbeat:
+    """Server-initiated protocol pings: every ``interval`` s, closing if no pong within ``timeout`` s."""
+
+    interval: float
+    timeout: float
+
+
+class WsSession(abc.ABC):
+    """The protocol state of one WebSocket connection, fed messages, returning actions."""
+
+    def on_open(self, now_ms: int) -> list[Action]:
+        """Actions right after the handshake (welcome messages, streams named in the URL)."""
+        return []
+
+    @abc.abstractmethod
+    def on_text(self, text: str, now_ms: int) -> list[Action]:
+        """Actions in answer to one text message."""
+
+    def on_binary(self, data: bytes, now_ms: int) -> list[Action]:
+        """Actions in answer to one binary message (by default: treated as text)."""
+        return self.on_text(data.decode("utf-8", "replace"), now_ms)
+
+
+@attrs.frozen(slots=True)
+class WsReject:
+    """Refuse a WebSocket handshake with an HTTP status and body."""
+
+    status: int
+    body: bytes = b""
+
+
+class ExchangePlugin(abc.ABC):
+    """A sans-IO exchange product: routes, WebSocket sessions and push encoding.
+
+    Subclasses describe the exchange as data where they can (route tables, interval codes, limits)
+    and implement only what truly differs.
+    """
+
+    exchange: ExchangeType
+    heartbeat: Heartbeat | None = None
+
+    def __init__(self, model: MarketModel, pairs: Iterable[PairSpec]) -> None:
+        self.model = model
+        self.pairs = tuple(pairs)
+
+    @abc.abstractmethod
+    def routes(self) -> Mapping[tuple[str, str], RestHandler]:
+        """REST handlers keyed by (method, path)."""
+
+    @abc.abstractmethod
+    def not_found(self, request: RestRequest) -> RestResponse:
+        """The answer for a path the exchange does not serve."""
+
+    def method_not_allowed(self, request: RestRequest) -> RestResponse:
+        """The answer for a known path asked with the wrong method (default: same as not found)."""
+        return self.not_found(request)
+
+    def internal_error(self, request: RestRequest) -> RestResponse:
+        """The answer when a handler fails unexpectedly (no traceback ever reaches the wire)."""
+        return json_response(500, {"error": "internal error"})
+
+    def farewell(self, now_ms: int) -> str | None:
+        """A message sent to every WebSocket before a server shutdown closes it, if the exchange has one."""
+        return None
+
+    @abc.abstractmethod
+    def open_session(self, path: str, query: str) -> WsSession | WsReject:
+        """A session for a new WebSocket connection on ``path?query``, or a refusal."""
+
+    @abc.abstractmethod
+    def push_period(self, subscription: Subscription) -> float:
+        """Seconds between pushes of a forming candle."""
+
+    @abc.abstractmethod
+    def encode_push(self, subscription: Subscription, candle: Candle, event_ms: int) -> str:
+        """The push message for one candle state (encoded once, sent to every subscriber)."""

@@ -1,0 +1,99 @@
+"""An ASGI application built from a plugin's route table (served by hypercorn)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+from urllib.parse import parse_qsl
+
+from mockfeed.exchanges.base import ExchangePlugin, RestRequest, RestResponse
+from mockfeed.market.clock import Clock
+
+log = logging.getLogger("mockfeed.rest")
+
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+
+MAX_BODY_BYTES = 64 * 1024
+
+
+class RestApp:
+    """Routes each request to the plugin handler for (method, path); never leaks a traceback."""
+
+    def __init__(self, plugin: ExchangePlugin, clock: Clock) -> None:
+        self.plugin = plugin
+        self.clock = clock
+        self.routes = dict(plugin.routes())
+        self.paths = {path for _, path in self.routes}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await _lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        body = await _read_body(receive)
+        client = scope.get("client") or ("127.0.0.1", 0)
+        request = RestRequest(
+            method=scope["method"],
+            path=scope["path"],
+            query=tuple(parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)),
+            body=body or b"",
+            now_ms=self.clock.now_ms(),
+            client=str(client[0]),
+        )
+        response = self.respond(request) if body is not None else _too_large()
+        headers = [
+            (b"content-type", response.content_type.encode()),
+            *((k.encode(), v.encode()) for k, v in response.headers),
+        ]
+        await send({"type": "http.response.start", "status": response.status, "headers": headers})
+        await send({"type": "http.response.body", "body": response.body})
+
+    def respond(self, request: RestRequest) -> RestResponse:
+        """The plugin's answer to one request."""
+        handler = self.routes.get((request.method, request.path))
+        if handler is None and request.method == "HEAD":
+            handler = self.routes.get(("GET", request.path))
+        try:
+            if handler is not None:
+                return handler(request)
+            if request.path in self.paths:
+                return self.plugin.method_not_allowed(request)
+            return self.plugin.not_found(request)
+        except Exception:
+            log.exception("plugin failed on %s %s", request.method, request.path)
+            return self.plugin.internal_error(request)
+
+
+async def _read_body(receive: Receive) -> bytes | None:
+    """The request body, or None when it exceeds :data:`MAX_BODY_BYTES`."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return b"".join(chunks)
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def _too_large() -> RestResponse:
+    return RestResponse(413, b"Payload Too Large", content_type="text/plain")
+
+
+async def _lifespan(receive: Receive, send: Send) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return

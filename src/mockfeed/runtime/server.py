@@ -1,0 +1,231 @@
+"""The runtime: one trio task group per exchange, each owning its REST and WS listeners and ticker."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from functools import partial
+from typing import Any
+
+import trio
+from hypercorn.config import Config as HypercornConfig
+from hypercorn.trio import serve as hypercorn_serve
+from trio_websocket import WebSocketRequest, serve_websocket
+
+from mockfeed.config import ServerConfig
+from mockfeed.exchanges import ExchangeType, create_plugin
+from mockfeed.exchanges.base import ExchangePlugin, WsReject
+from mockfeed.market import MarketModel
+from mockfeed.market.clock import Clock, RealClock
+from mockfeed.runtime.hub import Hub
+from mockfeed.runtime.rest import RestApp
+from mockfeed.runtime.ws import Connection
+
+log = logging.getLogger("mockfeed")
+
+SHUTDOWN_GRACE = 2.0  # seconds given to in-flight REST requests and WS closes at shutdown
+
+
+class ExchangeServer:
+    """One exchange product served on its own REST and WS ports."""
+
+    def __init__(
+        self,
+        exchange: ExchangeType,
+        plugin: ExchangePlugin,
+        model: MarketModel,
+        clock: Clock,
+        host: str,
+        ports: tuple[int, int],
+    ) -> None:
+        self.exchange = exchange
+        self.plugin = plugin
+        self.model = model
+        self.clock = clock
+        self.host = host
+        self._ports = ports
+        self.hub = Hub(plugin, model, clock)
+        self.connections: set[Connection] = set()
+        self.rest_port = 0
+        self.ws_port = 0
+        self._stop_rest = trio.Event()
+        self._scope = trio.CancelScope()
+        self._done = trio.Event()
+        self._rest_done = trio.Event()
+
+    @property
+    def rest_url(self) -> str:
+        """Base URL of the REST API, e.g. ``http://127.0.0.1:9100``."""
+        return f"http://{_url_host(self.host)}:{self.rest_port}"
+
+    @property
+    def ws_url(self) -> str:
+        """Base URL of the WebSocket listener, e.g. ``ws://127.0.0.1:9101``."""
+        return f"ws://{_url_host(self.host)}:{self.ws_port}"
+
+    @property
+    def ready_line(self) -> str:
+        """The line the CLI prints when this exchange is ready."""
+        return f"{self.exchange} rest={self.rest_url} ws={self.ws_url}"
+
+    async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        """Serve until :meth:`aclose` (or cancellation); reports started once both ports listen."""
+        try:
+            with self._scope:
+                async with trio.open_nursery() as nursery:
+                    config = HypercornConfig()
+                    config.bind = [f"{_url_host(self.host)}:{self._ports[0]}"]
+                    config.accesslog = None
+                    config.errorlog = log
+                    config.loglevel = "WARNING"
+                    config.graceful_timeout = SHUTDOWN_GRACE
+                    app = RestApp(self.plugin, self.clock)
+                    binds: list[str] = await nursery.start(self._serve_rest, app, config)
+                    self.rest_port = int(binds[0].rsplit(":", 1)[1])
+                    ws_server: Any = await nursery.start(
+                        partial(
+                            serve_websocket, self._handle_ws, self.host, self._ports[1], None,
+                            connect_timeout=10, disconnect_timeout=5,
+                        )
+                    )
+                    self.ws_port = ws_server.port
+                    nursery.start_soon(self.hub.run)
+                    task_status.started()
+        finally:
+            self._done.set()
+
+    async def _serve_rest(
+        self,
+        app: RestApp,
+        config: HypercornConfig,
+        *,
+        task_status: trio.TaskStatus[list[str]] = trio.TASK_STATUS_IGNORED,
+    ) -> None:
+        try:
+            await hypercorn_serve(
+                app, config, shutdown_trigger=self._stop_rest.wait, mode="asgi",
+                task_status=task_status,
+            )
+        finally:
+            self._rest_done.set()
+
+    async def aclose(self) -> None:
+        """Close every WebSocket with 1001, let in-flight REST finish briefly, then stop."""
+        farewell = self.plugin.farewell(self.clock.now_ms())
+        async with trio.open_nursery() as nursery:
+            for connection in list(self.connections):
+                nursery.start_soon(connection.close, 1001, "server shutdown", farewell)
+        self._stop_rest.set()
+        with trio.move_on_after(SHUTDOWN_GRACE + 0.5):
+            await self._rest_done.wait()
+        self._scope.cancel()
+        await self._done.wait()
+
+    async def _handle_ws(self, request: WebSocketRequest) -> None:
+        path, _, query = request.path.partition("?")
+        session = self.plugin.open_session(path, query)
+        if isinstance(session, WsReject):
+            await request.reject(session.status, body=session.body)
+            return
+        ws = await request.accept()
+        connection = Connection(ws, session, self.hub, self.clock, self.plugin.heartbeat)
+        self.connections.add(connection)
+        try:
+            await connection.run()
+        finally:
+            self.connections.discard(connection)
+            self.hub.remove_all(connection)
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
+
+
+class Server:
+    """Every configured exchange, served from one trio nursery."""
+
+    def __init__(self, config: ServerConfig, clock: Clock | None = None) -> None:
+        self.config = config
+        self.clock: Clock = clock or RealClock()
+        self.model = MarketModel(config.pairs, seed=config.seed)
+        self.exchanges: dict[ExchangeType, ExchangeServer] = {}
+        for exchange in config.exchanges:
+            plugin = create_plugin(exchange, self.model, config.pairs)
+            self.exchanges[exchange] = ExchangeServer(
+                exchange, plugin, self.model, self.clock, config.host, config.ports(exchange)
+            )
+
+    def __getitem__(self, exchange: ExchangeType | str) -> ExchangeServer:
+        return self.exchanges[ExchangeType(exchange)]
+
+    @property
+    def first(self) -> ExchangeServer:
+        """The first configured exchange."""
+        return next(iter(self.exchanges.values()))
+
+    @property
+    def rest_url(self) -> str:
+        """REST base URL of the first configured exchange."""
+        return self.first.rest_url
+
+    @property
+    def ws_url(self) -> str:
+        """WebSocket base URL of the first configured exchange."""
+        return self.first.ws_url
+
+    def ready_lines(self) -> list[str]:
+        """One ``NAME rest=... ws=...`` line per exchange."""
+        return [e.ready_line for e in self.exchanges.values()]
+
+    async def start(self, nursery: trio.Nursery) -> None:
+        """Start every exchange in ``nursery``; returns once all listen."""
+        for exchange_server in self.exchanges.values():
+            await nursery.start(exchange_server.run)
+
+    async def _serve_rest(
+        self,
+        app: RestApp,
+        config: HypercornConfig,
+        *,
+        task_status: trio.TaskStatus[list[str]] = trio.TASK_STATUS_IGNORED,
+    ) -> None:
+        try:
+            await hypercorn_serve(
+                app, config, shutdown_trigger=self._stop_rest.wait, mode="asgi",
+                task_status=task_status,
+            )
+        finally:
+            self._rest_done.set()
+
+    async def aclose(self) -> None:
+        """Stop every exchange cleanly (WebSockets closed with 1001)."""
+        async with trio.open_nursery() as nursery:
+            for exchange_server in self.exchanges.values():
+                nursery.start_soon(exchange_server.aclose)
+
+
+@asynccontextmanager
+async def serve(
+    config: ServerConfig | None = None, *, clock: Clock | None = None, **options: Any
+) -> AsyncIterator[Server]:
+    """Serve the configured exchanges for the duration of the ``async with`` block.
+
+    ``options`` are :class:`ServerConfig` fields, used when no ``config`` is given::
+
+        async with mockfeed.serve(exchanges=["binance_spot"], port=0, ws_port=0) as server:
+            ...  # server.rest_url, server.ws_url, server["binance_spot"], server.model
+    """
+    if config is None:
+        config = ServerConfig(**options)
+    elif options:
+        raise TypeError("pass either a ServerConfig or keyword options, not both")
+    server = Server(config, clock)
+    async with trio.open_nursery() as nursery:
+        await server.start(nursery)
+        try:
+            yield server
+        finally:
+            with trio.CancelScope(shield=True):
+                await server.aclose()
+            nursery.cancel_scope.cancel()

@@ -1,0 +1,104 @@
+"""A thread-backed runner for asyncio or synchronous callers (most exchange clients are asyncio)."""
+
+from __future__ import annotations
+
+import threading
+from types import TracebackType
+from typing import Any
+
+import trio
+
+from mockfeed.config import ServerConfig
+from mockfeed.exchanges import ExchangeType
+from mockfeed.runtime.server import ExchangeServer, Server, serve
+
+
+class ThreadedServer:
+    """Runs :func:`mockfeed.serve` in a background thread with its own trio loop.
+
+    Use as a context manager, or call :meth:`start` and :meth:`stop`::
+
+        with ThreadedServer(exchanges=["binance_spot"], port=0, ws_port=0) as server:
+            requests.get(server.rest_url + "/api/v3/time")
+    """
+
+    def __init__(self, config: ServerConfig | None = None, **options: Any) -> None:
+        self.config = config if config is not None else ServerConfig(**options)
+        self._server: Server | None = None
+        self._thread: threading.Thread | None = None
+        self._ready = threading.Event()
+        self._token: trio.lowlevel.TrioToken | None = None
+        self._stop: trio.Event | None = None
+        self._error: BaseException | None = None
+
+    def start(self, timeout: float = 30.0) -> ThreadedServer:
+        """Start serving; returns once every exchange listens (raises what start-up raised)."""
+        if self._thread is not None:
+            raise RuntimeError("already started")
+        self._thread = threading.Thread(target=self._main, name="mockfeed", daemon=True)
+        self._thread.start()
+        if not self._ready.wait(timeout):
+            raise TimeoutError("mockfeed did not start in time")
+        if self._error is not None:
+            raise self._error
+        return self
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Close every connection (WebSockets with 1001) and join the thread."""
+        if self._thread is None:
+            return
+        if self._token is not None and self._stop is not None:
+            stop = self._stop
+            try:
+                trio.from_thread.run_sync(stop.set, trio_token=self._token)
+            except trio.RunFinishedError:
+                pass
+        self._thread.join(timeout)
+        self._thread = None
+
+    def _main(self) -> None:
+        try:
+            trio.run(self._serve)
+        except BaseException as error:  # reported to the starting thread
+            self._error = error
+        finally:
+            self._ready.set()
+
+    async def _serve(self) -> None:
+        self._token = trio.lowlevel.current_trio_token()
+        self._stop = trio.Event()
+        async with serve(self.config) as server:
+            self._server = server
+            self._ready.set()
+            await self._stop.wait()
+
+    @property
+    def server(self) -> Server:
+        """The running :class:`Server`."""
+        if self._server is None:
+            raise RuntimeError("not started")
+        return self._server
+
+    def __getitem__(self, exchange: ExchangeType | str) -> ExchangeServer:
+        return self.server[exchange]
+
+    @property
+    def rest_url(self) -> str:
+        """REST base URL of the first configured exchange."""
+        return self.server.rest_url
+
+    @property
+    def ws_url(self) -> str:
+        """WebSocket base URL of the first configured exchange."""
+        return self.server.ws_url
+
+    def __enter__(self) -> ThreadedServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()

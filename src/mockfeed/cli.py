@@ -1,0 +1,123 @@
+"""The command line: ``python -m mockfeed --exchange binance_spot [...]``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+
+import trio
+
+from mockfeed.config import ServerConfig
+from mockfeed.exchanges import ExchangeType, NotAvailable, available
+from mockfeed.market import PairError, parse_pairs
+from mockfeed.runtime.server import Server
+
+EXIT_USAGE = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (kept separate so the README's reference can be checked against it)."""
+    parser = argparse.ArgumentParser(
+        prog="python -m mockfeed",
+        description="Serve mock crypto exchange candle APIs (REST and WebSocket) on loopback.",
+    )
+    parser.add_argument(
+        "--exchange", action="append", metavar="NAME",
+        help="exchange product to serve; repeat for several, or 'all' (default: binance_spot)",
+    )
+    parser.add_argument("--list", action="store_true", help="list exchange products and exit")
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument(
+        "--port", type=int, default=None,
+        help="REST port of the first exchange, the k-th uses PORT+2k; 0 = ephemeral "
+        "(default: each exchange's fixed port)",
+    )
+    parser.add_argument(
+        "--ws-port", type=int, default=None,
+        help="WebSocket port of the first exchange, the k-th uses WS_PORT+2k; 0 = ephemeral",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="market seed (default 0)")
+    parser.add_argument(
+        "--pairs", default=None, metavar="BASE-QUOTE,...",
+        help="pairs to serve, canonical names (default BTC-USDT,ETH-USDT,SOL-USDT)",
+    )
+    parser.add_argument("--log-level", default="WARNING", help="logging level (default WARNING)")
+    return parser
+
+
+def _list() -> str:
+    served = set(available())
+    lines = []
+    for exchange in ExchangeType:
+        state = "served" if exchange in served else "not yet served"
+        lines.append(
+            f"{exchange.value:<24} rest {exchange.default_rest_port}  ws {exchange.default_ws_port}"
+            f"  {state}"
+        )
+    return "\n".join(lines)
+
+
+def _exchanges(names: Sequence[str] | None) -> list[ExchangeType]:
+    if not names:
+        return [ExchangeType.BINANCE_SPOT]
+    if "all" in names:
+        return available()
+    valid = {e.value for e in ExchangeType}
+    unknown = [n for n in names if n not in valid]
+    if unknown:
+        raise ValueError(
+            f"unknown exchange {unknown[0]!r}; valid names: {', '.join(sorted(valid))}, all"
+        )
+    chosen = [ExchangeType(n) for n in names]
+    missing = [e for e in chosen if e not in available()]
+    if missing:
+        served = ", ".join(available())
+        raise NotAvailable(f"{missing[0]} is not served yet by this version (served: {served})")
+    return list(dict.fromkeys(chosen))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the process exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.list:
+        print(_list())
+        return 0
+    logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    try:
+        exchanges = _exchanges(args.exchange)
+        options: dict[str, object] = {
+            "exchanges": exchanges, "host": args.host, "port": args.port,
+            "ws_port": args.ws_port, "seed": args.seed,
+        }
+        if args.pairs is not None:
+            options["pairs"] = parse_pairs(args.pairs)
+        config = ServerConfig(**options)  # type: ignore[arg-type]
+    except (ValueError, NotAvailable, PairError) as error:
+        print(f"mockfeed: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        logging.getLogger("mockfeed").warning("binding %s: reachable beyond this machine", args.host)
+    try:
+        trio.run(_run, config)
+    except OSError as error:
+        print(f"mockfeed: cannot listen: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+async def _run(config: ServerConfig) -> None:
+    server = Server(config)
+    with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+        async with trio.open_nursery() as nursery:
+            await server.start(nursery)
+            for line in server.ready_lines():
+                print(line, flush=True)
+            async for _ in signals:
+                break
+            await server.aclose()
+            nursery.cancel_scope.cancel()

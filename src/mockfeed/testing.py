@@ -1,0 +1,50 @@
+"""pytest plugin (registered through the ``pytest11`` entry point): mockfeed fixtures.
+
+* ``mockfeed_server``: an async fixture for trio tests (pytest-trio) serving inside the test's trio
+  run, yielding a :class:`mockfeed.Server`.
+* ``mockfeed_threaded``: a fixture for asyncio or synchronous tests, yielding a started
+  :class:`mockfeed.ThreadedServer`.
+
+Both listen on ephemeral ports of 127.0.0.1 and take :class:`mockfeed.ServerConfig` options from a
+``@pytest.mark.mockfeed(exchanges=[...], seed=..., pairs=[...])`` marker.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import pytest
+
+from mockfeed.config import ServerConfig
+from mockfeed.runtime.server import Server, serve
+from mockfeed.threaded import ThreadedServer
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the ``mockfeed`` marker."""
+    config.addinivalue_line(
+        "markers", "mockfeed(**options): ServerConfig options for the mockfeed fixtures"
+    )
+
+
+def _config(request: pytest.FixtureRequest) -> ServerConfig:
+    options: dict[str, Any] = {"port": 0, "ws_port": 0}
+    marker = request.node.get_closest_marker("mockfeed")
+    if marker is not None:
+        options.update(marker.kwargs)
+    return ServerConfig(**options)
+
+
+@pytest.fixture
+async def mockfeed_server(request: pytest.FixtureRequest) -> AsyncIterator[Server]:
+    """A mockfeed server running in the trio test's own nursery."""
+    async with serve(_config(request)) as server:
+        yield server
+
+
+@pytest.fixture
+def mockfeed_threaded(request: pytest.FixtureRequest) -> Iterator[ThreadedServer]:
+    """A mockfeed server running in a background thread, for asyncio or sync tests."""
+    with ThreadedServer(_config(request)) as server:
+        yield server

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from types import TracebackType
 from typing import Any
@@ -49,10 +50,8 @@ class ThreadedServer:
             return
         if self._token is not None and self._stop is not None:
             stop = self._stop
-            try:
+            with contextlib.suppress(trio.RunFinishedError):
                 trio.from_thread.run_sync(stop.set, trio_token=self._token)
-            except trio.RunFinishedError:
-                pass
         self._thread.join(timeout)
         self._thread = None
 

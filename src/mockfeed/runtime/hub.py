@@ -78,7 +78,7 @@ class Hub:
             styles = list(topic.styles)
             current = interval.floor(now_ms)
             if topic.open_ms is not None and current > topic.open_ms:
-                opens = []
+                opens: list[int] = []
                 t = topic.open_ms
                 while t < current and len(opens) < MAX_CATCH_UP:
                     opens.append(t)

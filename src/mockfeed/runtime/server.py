@@ -6,7 +6,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 import trio
 from hypercorn.config import Config as HypercornConfig
@@ -104,7 +104,7 @@ class ExchangeServer:
     ) -> None:
         try:
             await hypercorn_serve(
-                app, config, shutdown_trigger=self._stop_rest.wait, mode="asgi",
+                cast(Any, app), config, shutdown_trigger=self._stop_rest.wait, mode="asgi",
                 task_status=task_status,
             )
         finally:
@@ -182,21 +182,6 @@ class Server:
         """Start every exchange in ``nursery``; returns once all listen."""
         for exchange_server in self.exchanges.values():
             await nursery.start(exchange_server.run)
-
-    async def _serve_rest(
-        self,
-        app: RestApp,
-        config: HypercornConfig,
-        *,
-        task_status: trio.TaskStatus[list[str]] = trio.TASK_STATUS_IGNORED,
-    ) -> None:
-        try:
-            await hypercorn_serve(
-                app, config, shutdown_trigger=self._stop_rest.wait, mode="asgi",
-                task_status=task_status,
-            )
-        finally:
-            self._rest_done.set()
 
     async def aclose(self) -> None:
         """Stop every exchange cleanly (WebSockets closed with 1001)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import TYPE_CHECKING
 
@@ -9,11 +10,19 @@ import attrs
 import trio
 from trio_websocket import ConnectionClosed, WebSocketConnection
 
-from mockfeed.exchanges.base import Action, Close, Heartbeat, Send, Subscribe, Unsubscribe, WsSession
+from mockfeed.exchanges.base import (
+    Action,
+    Close,
+    Heartbeat,
+    Send,
+    Subscribe,
+    Unsubscribe,
+    WsSession,
+)
 
 if TYPE_CHECKING:
-    from mockfeed.runtime.hub import Hub
     from mockfeed.market.clock import Clock
+    from mockfeed.runtime.hub import Hub
 
 log = logging.getLogger("mockfeed.ws")
 
@@ -134,9 +143,7 @@ class Connection:
             if waited.cancelled_caught:
                 log.info("no pong within %ss, closing %s", heartbeat.timeout, self.ws.remote)
                 with trio.move_on_after(2):
-                    try:
+                    with contextlib.suppress(ConnectionClosed):
                         await self.ws.aclose(1008, "pong timeout")
-                    except ConnectionClosed:
-                        pass
                 break
         self._scope.cancel()

@@ -26,11 +26,17 @@ class IntervalError(ValueError):
 class Interval:
     """A candle interval: a fixed number of seconds, or a number of calendar months.
 
-    ``seconds`` is 0 for month intervals; ``months`` is 0 for fixed ones.
+    ``seconds`` is 0 for month intervals; ``months`` is 0 for fixed ones. ``offset_ms`` shifts the
+    boundaries to a time zone east of UTC (Binance's ``timeZone``: ``1d`` at +08:00 opens at 16:00 UTC).
     """
 
     seconds: int = 0
     months: int = 0
+    offset_ms: int = 0
+
+    def in_zone(self, offset_ms: int) -> Interval:
+        """The same interval with boundaries in a time zone ``offset_ms`` east of UTC."""
+        return Interval(self.seconds, self.months, offset_ms)
 
     @classmethod
     def parse(cls, code: str) -> Interval:
@@ -61,6 +67,8 @@ class Interval:
 
     def floor(self, t_ms: int) -> int:
         """Open time (ms) of the candle that contains ``t_ms``."""
+        if self.offset_ms:
+            return self._utc.floor(t_ms + self.offset_ms) - self.offset_ms
         if self.months:
             day = _dt.datetime.fromtimestamp(t_ms // 1000, _dt.UTC)
             index = (day.year * 12 + day.month - 1) // self.months * self.months
@@ -69,8 +77,14 @@ class Interval:
         origin = _WEEK_ORIGIN_MS if self.seconds % (7 * 86400) == 0 else 0
         return (t_ms - origin) // size * size + origin
 
+    @property
+    def _utc(self) -> Interval:
+        return Interval(self.seconds, self.months)
+
     def next(self, open_ms: int) -> int:
         """Open time (ms) of the candle after the one opening at ``open_ms``."""
+        if self.offset_ms:
+            return self._utc.next(open_ms + self.offset_ms) - self.offset_ms
         if self.months:
             day = _dt.datetime.fromtimestamp(open_ms // 1000, _dt.UTC)
             return _month_start_ms(day.year * 12 + day.month - 1 + self.months)
@@ -78,21 +92,12 @@ class Interval:
 
     def prev(self, open_ms: int) -> int:
         """Open time (ms) of the candle before the one opening at ``open_ms``."""
+        if self.offset_ms:
+            return self._utc.prev(open_ms + self.offset_ms) - self.offset_ms
         if self.months:
             day = _dt.datetime.fromtimestamp(open_ms // 1000, _dt.UTC)
             return _month_start_ms(day.year * 12 + day.month - 1 - self.months)
         return open_ms - self.seconds * 1000
-
-    def count_between(self, start_ms: int, end_ms: int) -> int:
-        """Number of candle opens in ``[floor(start_ms), end_ms]`` (an upper bound for months)."""
-        if end_ms < start_ms:
-            return 0
-        if self.months:
-            a = _dt.datetime.fromtimestamp(start_ms // 1000, _dt.UTC)
-            b = _dt.datetime.fromtimestamp(end_ms // 1000, _dt.UTC)
-            return ((b.year - a.year) * 12 + b.month - a.month) // self.months + 1
-        first = self.floor(start_ms)
-        return (end_ms - first) // (self.seconds * 1000) + 1
 
 
 def _month_start_ms(month_index: int) -> int:

@@ -51,6 +51,7 @@ class Product:
     exchange_info_weight: int
     ws_prefixes: tuple[str, ...]
     rejects_unknown_info_symbol: bool
+    time_zones: bool  # klines ``timeZone`` and ``@+08:00`` streams (spot only)
 
 
 SPOT = Product(
@@ -67,6 +68,7 @@ SPOT = Product(
     exchange_info_weight=20,
     ws_prefixes=("",),
     rejects_unknown_info_symbol=True,
+    time_zones=True,
 )
 
 PERPETUAL = Product(
@@ -83,6 +85,7 @@ PERPETUAL = Product(
     exchange_info_weight=1,
     ws_prefixes=("/market", ""),
     rejects_unknown_info_symbol=False,
+    time_zones=False,
 )
 
 
@@ -185,6 +188,7 @@ class _Binance(ExchangePlugin):
         start = params.integer("startTime")
         end = params.integer("endTime")
         limit = params.integer("limit")
+        zone = params.time_zone() if self.product.time_zones else 0
         assert symbol is not None and code is not None
         pair = self.symbols.get(symbol)
         if pair is None:
@@ -199,6 +203,8 @@ class _Binance(ExchangePlugin):
         limit = min(limit, self.product.max_limit)
         if start is not None and end is not None and start > end:
             raise errors.START_AFTER_END
+        if zone:
+            interval = interval.in_zone(zone)
         candles = self.model.candles(
             pair.name, interval, now_ms=request.now_ms, limit=limit, start_ms=start, end_ms=end
         )
@@ -349,10 +355,15 @@ class _Binance(ExchangePlugin):
         symbol, sep, kind = name.partition("@kline_")
         if not sep or symbol != symbol.lower():
             return None
+        code, _, zone = kind.partition("@")
         pair = self.symbols.get(symbol.upper())
-        interval = self.intervals.get(kind)
+        interval = self.intervals.get(code)
         if pair is None or interval is None:
             return None
+        if zone:
+            if zone != "+08:00" or not self.product.time_zones:
+                return None
+            interval = interval.in_zone(8 * 3_600_000)
         return pair, interval
 
     def push_period(self, subscription: Subscription) -> float:

@@ -19,8 +19,9 @@ _MAX_STREAMS = 1024
 
 
 def stream_name(symbol: str, interval: Interval) -> str:
-    """``btcusdt@kline_1m`` for ``BTCUSDT`` and one minute."""
-    return f"{symbol.lower()}@kline_{interval.code}"
+    """``btcusdt@kline_1m`` for ``BTCUSDT`` and one minute (``...@+08:00`` in UTC+8)."""
+    zone = "@+08:00" if interval.offset_ms else ""
+    return f"{symbol.lower()}@kline_{interval.code}{zone}"
 
 
 def parse_ws_path(path: str, query: str, prefixes: tuple[str, ...]) -> tuple[bool, list[str]] | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Callable, Iterable, Mapping
+from types import MappingProxyType
 from typing import TypeAlias
 
 import attrs
@@ -22,7 +23,10 @@ from mockfeed.market import Candle, Interval, MarketModel, PairSpec
 
 @attrs.frozen(slots=True)
 class RestRequest:
-    """One HTTP request as a plugin sees it: method, path, query pairs in order, body, time."""
+    """One HTTP request as a plugin sees it: method, path, query pairs in order, body, time.
+
+    ``path_params`` holds the values of ``{name}`` segments of the matched route pattern.
+    """
 
     method: str
     path: str
@@ -30,6 +34,7 @@ class RestRequest:
     body: bytes
     now_ms: int
     client: str = "127.0.0.1"
+    path_params: Mapping[str, str] = attrs.field(factory=lambda: MappingProxyType({}))
 
     def params(self) -> dict[str, list[str]]:
         """Query values by name, every occurrence kept in order."""
@@ -70,11 +75,14 @@ class Subscription:
     style: str = ""
 
 
+Message: TypeAlias = str | bytes  # str goes out as a text frame, bytes as a binary frame
+
+
 @attrs.frozen(slots=True)
 class Send:
-    """Send a text message on this connection."""
+    """Send a message on this connection."""
 
-    text: str
+    message: Message
 
 
 @attrs.frozen(slots=True)
@@ -111,7 +119,16 @@ class Heartbeat:
 
 
 class WsSession(abc.ABC):
-    """The protocol state of one WebSocket connection, fed messages, returning actions."""
+    """The protocol state of one WebSocket connection, fed messages, returning actions.
+
+    ``tick_period`` (seconds, or None) asks the runtime to call :meth:`on_tick` periodically, for
+    server-sent application heartbeats and idle cut-offs. ``personalizes`` asks it to pass every push
+    through :meth:`personalize` (e.g. per-connection sequence numbers); leave it False otherwise, so
+    pushes go out as the shared encoded bytes.
+    """
+
+    tick_period: float | None = None
+    personalizes: bool = False
 
     def on_open(self, now_ms: int) -> list[Action]:
         """Actions right after the handshake (welcome messages, streams named in the URL)."""
@@ -124,6 +141,14 @@ class WsSession(abc.ABC):
     def on_binary(self, data: bytes, now_ms: int) -> list[Action]:
         """Actions in answer to one binary message (by default: treated as text)."""
         return self.on_text(data.decode("utf-8", "replace"), now_ms)
+
+    def on_tick(self, now_ms: int) -> list[Action]:
+        """Actions due every ``tick_period`` seconds (heartbeats, idle checks)."""
+        return []
+
+    def personalize(self, push: Message) -> Message:
+        """This connection's copy of a shared push (only called when ``personalizes``)."""
+        return push
 
 
 @attrs.frozen(slots=True)
@@ -147,10 +172,17 @@ class ExchangePlugin(abc.ABC):
     def __init__(self, model: MarketModel, pairs: Iterable[PairSpec]) -> None:
         self.model = model
         self.pairs = tuple(pairs)
+        self.rest_url = ""
+        self.ws_url = ""
+
+    def set_endpoints(self, rest_url: str, ws_url: str) -> None:
+        """Told by the runtime once both listeners are bound (e.g. for URLs handed to clients)."""
+        self.rest_url = rest_url
+        self.ws_url = ws_url
 
     @abc.abstractmethod
     def routes(self) -> Mapping[tuple[str, str], RestHandler]:
-        """REST handlers keyed by (method, path)."""
+        """REST handlers keyed by (method, path); a path may hold ``{name}`` segments."""
 
     @abc.abstractmethod
     def not_found(self, request: RestRequest) -> RestResponse:
@@ -177,5 +209,5 @@ class ExchangePlugin(abc.ABC):
         """Seconds between pushes of a forming candle."""
 
     @abc.abstractmethod
-    def encode_push(self, subscription: Subscription, candle: Candle, event_ms: int) -> str:
+    def encode_push(self, subscription: Subscription, candle: Candle, event_ms: int) -> Message:
         """The push message for one candle state (encoded once, sent to every subscriber)."""

@@ -7,7 +7,7 @@ from typing import Protocol
 import attrs
 import trio
 
-from mockfeed.exchanges.base import ExchangePlugin, Subscription
+from mockfeed.exchanges.base import ExchangePlugin, Message, Subscription
 from mockfeed.market import Interval, MarketModel
 from mockfeed.market.clock import Clock
 
@@ -18,7 +18,7 @@ MAX_CATCH_UP = 16  # finals sent at most per topic and pass, should the ticker f
 class Subscriber(Protocol):
     """What the hub needs of a connection: a non-blocking offer of an encoded message."""
 
-    def offer(self, message: str) -> None:
+    def offer(self, message: Message) -> None:
         """Queue a message for sending without waiting."""
 
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import parse_qsl
 
-from mockfeed.exchanges.base import ExchangePlugin, RestRequest, RestResponse
+import attrs
+
+from mockfeed.exchanges.base import ExchangePlugin, RestHandler, RestRequest, RestResponse
 from mockfeed.market.clock import Clock
 
 log = logging.getLogger("mockfeed.rest")
@@ -25,7 +28,11 @@ class RestApp:
     def __init__(self, plugin: ExchangePlugin, clock: Clock) -> None:
         self.plugin = plugin
         self.clock = clock
-        self.routes = dict(plugin.routes())
+        routes = dict(plugin.routes())
+        self.routes = {key: h for key, h in routes.items() if "{" not in key[1]}
+        self.patterns: list[tuple[str, re.Pattern[str], RestHandler]] = [
+            (method, _compile(path), h) for (method, path), h in routes.items() if "{" in path
+        ]
         self.paths = {path for _, path in self.routes}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -54,18 +61,35 @@ class RestApp:
 
     def respond(self, request: RestRequest) -> RestResponse:
         """The plugin's answer to one request."""
-        handler = self.routes.get((request.method, request.path))
-        if handler is None and request.method == "HEAD":
-            handler = self.routes.get(("GET", request.path))
+        method = "GET" if request.method == "HEAD" else request.method
+        handler = self.routes.get((method, request.path))
+        known_path = request.path in self.paths
+        if handler is None and self.patterns:
+            for route_method, pattern, candidate in self.patterns:
+                match = pattern.match(request.path)
+                if match is None:
+                    continue
+                known_path = True
+                if route_method == method:
+                    request = attrs.evolve(request, path_params=match.groupdict())
+                    handler = candidate
+                    break
         try:
             if handler is not None:
                 return handler(request)
-            if request.path in self.paths:
+            if known_path:
                 return self.plugin.method_not_allowed(request)
             return self.plugin.not_found(request)
         except Exception:
             log.exception("plugin failed on %s %s", request.method, request.path)
             return self.plugin.internal_error(request)
+
+
+def _compile(path: str) -> re.Pattern[str]:
+    """A route path with ``{name}`` segments as an anchored regex."""
+    parts = re.split(r"\{(\w+)\}", path)
+    literal = [re.escape(p) if i % 2 == 0 else f"(?P<{p}>[^/]+)" for i, p in enumerate(parts)]
+    return re.compile("^" + "".join(literal) + "$")
 
 
 async def _read_body(receive: Receive) -> bytes | None:

@@ -90,6 +90,7 @@ class ExchangeServer:
                         )
                     )
                     self.ws_port = ws_server.port
+                    self.plugin.set_endpoints(self.rest_url, self.ws_url)
                     nursery.start_soon(self.hub.run)
                     task_status.started()
         finally:

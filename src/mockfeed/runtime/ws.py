@@ -14,6 +14,7 @@ from mockfeed.exchanges.base import (
     Action,
     Close,
     Heartbeat,
+    Message,
     Send,
     Subscribe,
     Unsubscribe,
@@ -51,12 +52,17 @@ class Connection:
         self.hub = hub
         self.clock = clock
         self.heartbeat = heartbeat
-        self._send, self._queue = trio.open_memory_channel[str | _CloseRequest](SEND_QUEUE)
+        self._send, self._queue = trio.open_memory_channel[Message | _CloseRequest](SEND_QUEUE)
         self._scope = trio.CancelScope()
         self.slow = False
 
-    def offer(self, message: str) -> None:
-        """Queue a message; a connection whose queue is full is dropped as a slow consumer."""
+    def offer(self, message: Message) -> None:
+        """Queue a shared push; a connection whose queue is full is dropped as a slow consumer."""
+        if self.session.personalizes:
+            message = self.session.personalize(message)
+        self._queue_message(message)
+
+    def _queue_message(self, message: Message) -> None:
         try:
             self._send.send_nowait(message)
         except trio.WouldBlock:
@@ -72,6 +78,8 @@ class Connection:
                 nursery.start_soon(self._writer)
                 if self.heartbeat is not None:
                     nursery.start_soon(self._pinger, self.heartbeat)
+                if self.session.tick_period is not None:
+                    nursery.start_soon(self._ticker, self.session.tick_period)
                 self._apply(self.session.on_open(self.clock.now_ms()))
                 await self._reader()
                 nursery.cancel_scope.cancel()
@@ -110,7 +118,7 @@ class Connection:
     def _apply(self, actions: list[Action]) -> None:
         for action in actions:
             if isinstance(action, Send):
-                self.offer(action.text)
+                self._queue_message(action.message)
             elif isinstance(action, Subscribe):
                 self.hub.add(action.subscription, self)
             elif isinstance(action, Unsubscribe):
@@ -131,6 +139,11 @@ class Connection:
         except ConnectionClosed:
             pass
         self._scope.cancel()
+
+    async def _ticker(self, period: float) -> None:
+        while True:
+            await trio.sleep(period)
+            self._apply(self.session.on_tick(self.clock.now_ms()))
 
     async def _pinger(self, heartbeat: Heartbeat) -> None:
         while True:

@@ -41,7 +41,7 @@ class Interval:
     @classmethod
     def parse(cls, code: str) -> Interval:
         """Parse a code such as ``1m``, ``4h``, ``1w`` or ``1M`` (``M`` is the calendar month)."""
-        match = _CODE.match(code)
+        match = _CODE.fullmatch(code)
         if match is None:
             raise IntervalError(f"invalid interval {code!r}")
         count, unit = int(match.group(1)), match.group(2)

@@ -233,11 +233,10 @@ class PairModel:
             weights.append(weight)
             buy_weights.append(weight * min(0.95, max(0.05, tilt)))
         sell_weights = [w - b for w, b in zip(weights, buy_weights, strict=True)]
-        mids = [(opens[i] + highs[i] + lows[i] + closes[i]) / 4 for i in range(n)]
         buys = _split(buy, buy_weights)
         sells = _split(sell, sell_weights)
-        buy_qs = _split(buy_q, [b * m for b, m in zip(buys, mids, strict=True)])
-        sell_qs = _split(sell_q, [s * m for s, m in zip(sells, mids, strict=True)])
+        buys, buy_qs = _fit_quote(buy_q, buys, lows, highs, top, bottom)
+        sells, sell_qs = _fit_quote(sell_q, sells, lows, highs, top, bottom)
         counts = _split(trades, [float(b + s) for b, s in zip(buys, sells, strict=True)])
         return [
             (opens[i], highs[i], lows[i], closes[i], buys[i], sells[i], buy_qs[i], sell_qs[i], counts[i])
@@ -351,6 +350,59 @@ def _split(total: int, weights: Sequence[float]) -> list[int]:
     return out
 
 
+def _fit_quote(
+    total: int, volumes: list[int], lows: list[int], highs: list[int], top: int, bottom: int
+) -> tuple[list[int], list[int]]:
+    """Split a quote volume so that each child's average price lies within its own range.
+
+    Returns (volumes, quotes) with ``sum(quotes) == total`` and ``low*v <= q <= high*v`` per child.
+    When the parent's average price is beyond what the children's ranges can hold, whole lots move
+    first into the child holding the parent's high (or low), which can always absorb it. Each child
+    then gets its floor ``low*v`` plus a share of the remainder in proportion to its room.
+    """
+    volumes = list(volumes)
+    n = len(volumes)
+    floor = sum(lo * v for lo, v in zip(lows, volumes, strict=True))
+    ceiling = sum(hi * v for hi, v in zip(highs, volumes, strict=True))
+    if total > ceiling:
+        for j in sorted((j for j in range(n) if j != top), key=lambda j: highs[j]):
+            gain, need = highs[top] - highs[j], total - ceiling
+            if need <= 0:
+                break
+            if gain <= 0 or volumes[j] == 0:
+                continue
+            move = min(volumes[j], -(-need // gain))
+            volumes[j] -= move
+            volumes[top] += move
+            ceiling += move * gain
+            floor += move * (lows[top] - lows[j])
+    elif total < floor:
+        for j in sorted((j for j in range(n) if j != bottom), key=lambda j: -lows[j]):
+            gain, need = lows[j] - lows[bottom], floor - total
+            if need <= 0:
+                break
+            if gain <= 0 or volumes[j] == 0:
+                continue
+            move = min(volumes[j], -(-need // gain))
+            volumes[j] -= move
+            volumes[bottom] += move
+            floor -= move * gain
+            ceiling -= move * (highs[j] - highs[bottom])
+    if not floor <= total <= ceiling:  # not reached in practice; keeps sums exact regardless
+        return volumes, _split(total, [float(v) for v in volumes])
+    rest = total - floor
+    rooms = [(hi - lo) * v for lo, hi, v in zip(lows, highs, volumes, strict=True)]
+    whole = sum(rooms)
+    quotes = []
+    previous = acc = 0
+    for i in range(n):
+        acc += rooms[i]
+        mark = rest * acc // whole if whole else 0
+        quotes.append(lows[i] * volumes[i] + mark - previous)
+        previous = mark
+    return volumes, quotes
+
+
 def _combine(parts: Iterable[Node]) -> Node:
     it = iter(parts)
     o, h, low, c, buy, sell, buy_q, sell_q, trades = next(it)
@@ -408,14 +460,16 @@ class MarketModel:
     ) -> list[Candle]:
         """Up to ``limit`` candles, oldest first, selected as Binance selects klines.
 
-        With ``start_ms``: the oldest candles opening at or after it (the candle containing it
-        included), up to ``end_ms``. Without: the newest candles opening at or before ``end_ms``
-        (default: now). The forming candle is included when the window reaches now.
+        With ``start_ms``: the oldest candles opening at or after it, up to ``end_ms``. Without: the
+        newest candles opening at or before ``end_ms`` (default: now). The forming candle is included
+        when the window reaches now.
         """
         model = self.pairs[pair]
         last = min(now_ms, end_ms) if end_ms is not None else now_ms
         first_open = model.first_open_ms(interval)
         if start_ms is not None:
+            if start_ms > last:
+                return []
             t = interval.floor(start_ms)
             if t < start_ms:
                 t = interval.next(t)

@@ -75,7 +75,7 @@ _KNOWN: dict[str, tuple[str, float, str, str, float]] = {
 
 def pair_spec(name: str) -> PairSpec:
     """The spec for a canonical pair name, with sane defaults for unknown bases."""
-    match = _PAIR.match(name)
+    match = _PAIR.fullmatch(name)
     if match is None:
         raise PairError(f"pair {name!r} is not of the form BASE-QUOTE (e.g. BTC-USDT)")
     base, quote = match.groups()

@@ -52,6 +52,7 @@ class Product:
     ws_prefixes: tuple[str, ...]
     rejects_unknown_info_symbol: bool
     time_zones: bool  # klines ``timeZone`` and ``@+08:00`` streams (spot only)
+    microsecond_times: bool  # spot also takes startTime/endTime in µs
 
 
 SPOT = Product(
@@ -69,6 +70,7 @@ SPOT = Product(
     ws_prefixes=("",),
     rejects_unknown_info_symbol=True,
     time_zones=True,
+    microsecond_times=True,
 )
 
 PERPETUAL = Product(
@@ -86,7 +88,15 @@ PERPETUAL = Product(
     ws_prefixes=("/market", ""),
     rejects_unknown_info_symbol=False,
     time_zones=False,
+    microsecond_times=False,
 )
+
+
+_MICROSECONDS_FROM = 10**15  # a time this large is in µs (10**15 ms is the year 33658)
+
+
+def _to_ms(value: int | None) -> int | None:
+    return value // 1000 if value is not None and value >= _MICROSECONDS_FROM else value
 
 
 def _fmt(value: Decimal, places: int) -> str:
@@ -187,6 +197,8 @@ class _Binance(ExchangePlugin):
         code = params.text("interval", required=True)
         start = params.integer("startTime")
         end = params.integer("endTime")
+        if self.product.microsecond_times:
+            start, end = _to_ms(start), _to_ms(end)
         limit = params.integer("limit")
         zone = params.time_zone() if self.product.time_zones else 0
         assert symbol is not None and code is not None
@@ -256,8 +268,17 @@ class _Binance(ExchangePlugin):
         return self._answer(request, 1, self._info_envelope(request.now_ms, []))
 
     def _info_envelope(self, now_ms: int, symbols: list[dict[str, object]]) -> dict[str, object]:
-        limit = 6000 if self.exchange is ExchangeType.BINANCE_SPOT else 2400
+        spot = self.exchange is ExchangeType.BINANCE_SPOT
+        futures: dict[str, object] = {} if spot else {
+            "futuresType": "U_MARGINED",
+            "assets": [
+                {"asset": quote, "marginAvailable": True, "autoAssetExchange": "0"}
+                for quote in dict.fromkeys(p.quote for p in self.pairs)
+            ],
+        }
+        limit = 6000 if spot else 2400
         return {
+            **futures,
             "timezone": "UTC",
             "serverTime": now_ms,
             "rateLimits": [
@@ -375,8 +396,9 @@ class _Binance(ExchangePlugin):
         pair = self.model.pair(subscription.pair).spec
         symbol = pair.base + pair.quote
         p, v, q = self._places(pair)
-        # Trade ids: deterministic and increasing with time; -1/-1 for a candle without trades.
-        first = candle.open_time // 10 if candle.trades else -1
+        # Trade ids: deterministic, increasing with time, disjoint below 1000 trades a second;
+        # -1/-1 for a candle without trades, as Binance sends.
+        first = candle.open_time if candle.trades else -1
         last = first + candle.trades - 1 if candle.trades else -1
         event = {
             "e": "kline",

@@ -36,9 +36,10 @@ def parse_ws_path(path: str, query: str, prefixes: tuple[str, ...]) -> tuple[boo
             continue
         rest = path[len(prefix):]
         segments = rest.strip("/").split("/")
-        if "ws" in segments[:2]:
-            tail = segments[segments.index("ws") + 1:]
-            return False, [s for s in tail if "@" in s]
+        if segments[:1] == ["stream"] and segments[1:2] == ["ws"]:
+            segments = segments[1:]  # ccxt's spot trick: /stream/ws/<n> is a raw stream path
+        if segments[0] == "ws":
+            return False, [s for s in segments[1:] if "@" in s]
         if segments == ["stream"]:
             streams = parse_qs(query).get("streams", [""])[0]
             return True, [s for s in streams.split("/") if s]
@@ -155,7 +156,7 @@ def _valid_id(value: Any) -> bool:
     if isinstance(value, int):
         return -(2**63) <= value < 2**63
     if isinstance(value, str):
-        return len(value) <= _MAX_ID_LENGTH and value.isalnum()
+        return len(value) <= _MAX_ID_LENGTH and value.isascii() and value.isalnum()
     return False
 
 

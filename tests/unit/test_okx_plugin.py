@@ -625,7 +625,9 @@ def test_heartbeat_cadence_and_farewell(plugin: _Okx) -> None:
     """No server protocol pings; one push a second; shutdown announced with the 64008 notice."""
     assert plugin.heartbeat is None
     assert plugin.push_period(SUB_1M) == 1.0
-    assert json.loads(plugin.farewell(NOW) or "") == {
+    ws = session()
+    assert json.loads(ws.farewell(NOW) or "") == {
         "event": "notice", "code": "64008",
         "msg": "The connection will soon be closed for a service upgrade. Please reconnect.",
+        "connId": ws.conn_id,
     }

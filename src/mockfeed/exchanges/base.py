@@ -150,6 +150,10 @@ class WsSession(abc.ABC):
         """This connection's copy of a shared push (only called when ``personalizes``)."""
         return push
 
+    def farewell(self, now_ms: int) -> Message | None:
+        """This connection's last message before a server shutdown, overriding the plugin's."""
+        return None
+
 
 @attrs.frozen(slots=True)
 class WsReject:

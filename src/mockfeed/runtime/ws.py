@@ -87,8 +87,9 @@ class Connection:
         if self.slow:
             log.info("dropped a slow consumer %s", self.ws.remote)
 
-    async def close(self, code: int, reason: str, farewell: str | None = None) -> None:
-        """Close from the server side (shutdown), after an optional last message."""
+    async def close(self, code: int, reason: str, farewell: Message | None = None) -> None:
+        """Close from the server side (shutdown), after a last message if the exchange sends one."""
+        farewell = self.session.farewell(self.clock.now_ms()) or farewell
         with trio.move_on_after(2):
             try:
                 if farewell is not None:

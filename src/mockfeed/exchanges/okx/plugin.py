@@ -342,15 +342,6 @@ class _Okx(ExchangePlugin):
         }
         return orjson.dumps(message).decode()
 
-    def farewell(self, now_ms: int) -> str | None:
-        # OKX announces a closing for a service upgrade with a 64008 notice. On OKX it carries the
-        # connection's connId; the shared farewell cannot (one message for every connection).
-        return orjson.dumps({
-            "event": "notice",
-            "code": "64008",
-            "msg": "The connection will soon be closed for a service upgrade. Please reconnect.",
-        }).decode()
-
 
 class OkxSpot(_Okx):
     """OKX spot (``www.okx.com``, ``ws.okx.com:8443/ws/v5/business``), instId ``BTC-USDT``."""

@@ -28,6 +28,9 @@ IDLE_CLOSE = Close(4004, "No data received in 30s")
 Handler = Callable[[Any, "str | None"], list[Action]]
 
 
+_UPGRADE_NOTICE = "The connection will soon be closed for a service upgrade. Please reconnect."
+
+
 class OkxSession(WsSession):
     """One OKX WebSocket connection: subscriptions, acks, errors, ``ping``/``pong`` and the idle cut."""
 
@@ -143,6 +146,12 @@ class OkxSession(WsSession):
         if not self.business or not isinstance(inst_id, str):
             return None
         return self.plugin.resolve(channel, inst_id)
+
+    def farewell(self, now_ms: int) -> str | None:
+        """OKX's 64008 notice, with this connection's connId, before a closing for an upgrade."""
+        return orjson.dumps(
+            {"event": "notice", "code": "64008", "msg": _UPGRADE_NOTICE, "connId": self.conn_id}
+        ).decode()
 
     # -- replies ----------------------------------------------------------------------------------
     def _event(self, event: str, arg: dict[str, Any], request_id: str | None) -> Send:

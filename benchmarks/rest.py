@@ -1,0 +1,216 @@
+"""Figure 1: REST klines throughput against a hypercorn-on-trio server of precomputed bytes.
+
+Both servers run as subprocesses pinned to one core, the load generator (``wrk``, or
+:mod:`benchmarks.loadgen`) to the other. Runs are interleaved (mockfeed and ceiling alternate, in
+alternating order) and the medians of the runs are reported. The ceiling serves the exact bytes
+and headers of one real mockfeed response, so the ratio is what mockfeed's own work costs.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import re
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from benchmarks.common import (
+    HOST,
+    CpuSampler,
+    MachineSampler,
+    Processes,
+    Row,
+    Settings,
+    median,
+    mockfeed_cmd,
+    module_cmd,
+    start_server,
+)
+
+NAME = "rest"
+PATH = "/api/v3/klines?symbol=BTCUSDT&interval=1m&limit=1000"
+CONCURRENCY = (1, 50)
+WARMUP_SECONDS = 1.0
+SATURATED = 0.85  # ceiling server CPU use (cores) at top concurrency: the load generator keeps up
+BUSY_ELSEWHERE = 0.25  # cores used by other processes during a run above which results are noisy
+
+_WRK_TOTAL = re.compile(r"(\d+) requests in ([\d.]+)(us|ms|s|m)\b")
+_WRK_NON2XX = re.compile(r"Non-2xx or 3xx responses: (\d+)")
+_WRK_ERRORS = re.compile(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)")
+_UNIT = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0}
+
+
+def fetch(port: int, path: str = PATH) -> tuple[int, list[tuple[str, str]], bytes]:
+    """One GET: status, headers, body."""
+    conn = http.client.HTTPConnection(HOST, port, timeout=30)
+    try:
+        conn.request("GET", path)
+        response = conn.getresponse()
+        return response.status, response.getheaders(), response.read()
+    finally:
+        conn.close()
+
+
+def parse_wrk(text: str) -> dict[str, float]:
+    """Requests, seconds, requests/s and error counts from wrk's report."""
+    total = _WRK_TOTAL.search(text)
+    if total is None:
+        raise RuntimeError(f"cannot read wrk output: {text!r}")
+    requests = int(total.group(1))
+    seconds = float(total.group(2)) * _UNIT[total.group(3)]
+    non_2xx = _WRK_NON2XX.search(text)
+    errors = _WRK_ERRORS.search(text)
+    return {
+        "requests": requests,
+        "seconds": seconds,
+        "rps": requests / seconds if seconds else 0.0,
+        "non_2xx": int(non_2xx.group(1)) if non_2xx else 0,
+        "errors": sum(int(g) for g in errors.groups()) if errors else 0,
+    }
+
+
+def load(
+    procs: Processes, settings: Settings, port: int, connections: int, seconds: float,
+    server_pid: int,
+) -> dict[str, Any]:
+    """One load run against ``port``; its counts and the server's CPU utilisation mid-run."""
+    if settings.loadgen == "wrk":
+        cmd = [
+            "wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "10s",
+            f"http://{HOST}:{port}{PATH}",
+        ]
+        lead = 0.2
+    else:
+        cmd = module_cmd(
+            "loadgen", "--port", str(port), "--path", PATH, "--connections", str(connections),
+            "--duration", str(seconds), "--warmup", "0.3",
+        )
+        lead = 0.6  # interpreter start and warm-up
+    child = procs.start(cmd, cpu=settings.load_cpu)
+    try:
+        time.sleep(lead)
+        server_sampler, client_sampler = CpuSampler(server_pid), CpuSampler(child.pid)
+        machine = MachineSampler()
+        time.sleep(max(0.2, seconds * 0.7))
+        utilisation = server_sampler.utilisation()
+        client_utilisation = client_sampler.utilisation()
+        elsewhere = max(0.0, machine.busy() - utilisation - client_utilisation)
+        child.wait(seconds + 30)
+        assert child.popen.stdout is not None
+        output = child.popen.stdout.read().decode()
+        if child.popen.returncode != 0:
+            raise RuntimeError(f"load generator failed: {child.describe()}")
+    finally:
+        procs.stop(child)
+    result: dict[str, Any] = (
+        parse_wrk(output) if settings.loadgen == "wrk" else json.loads(output.strip().splitlines()[-1])
+    )
+    result["server_cpu"] = utilisation
+    result["loadgen_cpu"] = client_utilisation
+    result["other_cpu"] = elsewhere
+    if result["non_2xx"] or result["errors"]:
+        raise RuntimeError(f"load run had failures: {result}")
+    return result
+
+
+def run(settings: Settings) -> list[Row]:
+    """Measure mockfeed and the ceiling at each concurrency; rows for requests/s and candles/s."""
+    with Processes() as procs, tempfile.TemporaryDirectory(prefix="mockfeed-bench-") as tmp:
+        mockfeed, mf_ready = start_server(procs, mockfeed_cmd(), settings.server_cpu)
+        status, headers, body = fetch(mf_ready.rest_port)
+        if status != 200:
+            raise RuntimeError(f"mockfeed answered {status}: {body[:200]!r}")
+        candles = len(json.loads(body))
+        body_file = Path(tmp) / "klines.json"
+        body_file.write_bytes(body)
+        kept = [(k, v) for k, v in headers if k.lower() in ("content-type", "x-mbx-used-weight-1m")]
+        header_args = [arg for k, v in kept for arg in ("--header", f"{k}: {v}")]
+        ceiling, ceil_ready = start_server(
+            procs, module_cmd("ceiling_server", "--body", str(body_file), *header_args),
+            settings.server_cpu,
+        )
+        c_status, _, c_body = fetch(ceil_ready.rest_port)
+        if c_status != 200 or c_body != body:
+            raise RuntimeError("the ceiling server does not serve mockfeed's bytes")
+        servers = {
+            "mockfeed": (mf_ready.rest_port, mockfeed.pid),
+            "ceiling": (ceil_ready.rest_port, ceiling.pid),
+        }
+        for port, pid in servers.values():  # warm up: model caches, allocator, connections
+            load(procs, settings, port, max(CONCURRENCY), WARMUP_SECONDS, pid)
+        results: dict[tuple[str, int], list[dict[str, Any]]] = {}
+        for index in range(settings.runs):
+            for connections in CONCURRENCY:
+                order = ["mockfeed", "ceiling"] if index % 2 == 0 else ["ceiling", "mockfeed"]
+                for label in order:
+                    port, pid = servers[label]
+                    result = load(procs, settings, port, connections, settings.rest_seconds, pid)
+                    results.setdefault((label, connections), []).append(result)
+                    print(
+                        f"   run {index + 1} c={connections:<3} {label:<8} "
+                        f"{result['rps']:8.1f} req/s  cpu: server {result['server_cpu']:.2f} "
+                        f"load {result['loadgen_cpu']:.2f} other {result['other_cpu']:.2f}",
+                        flush=True,
+                    )
+    rows: list[Row] = []
+    for connections in CONCURRENCY:
+        mf_runs = [r["rps"] for r in results[("mockfeed", connections)]]
+        ceil_runs = [r["rps"] for r in results[("ceiling", connections)]]
+        ceil_cpu = median([r["server_cpu"] for r in results[("ceiling", connections)]])
+        other = median([r["other_cpu"] for key, rs in results.items() for r in rs
+                        if key[1] == connections])
+        extra = {
+            "connections": connections,
+            "candles_per_response": candles,
+            "response_bytes": len(body),
+            "loadgen": settings.loadgen,
+            "seconds_per_run": settings.rest_seconds,
+            "mockfeed_server_cpu": median(
+                [r["server_cpu"] for r in results[("mockfeed", connections)]]
+            ),
+            "ceiling_server_cpu": ceil_cpu,
+            "ceiling_saturated": ceil_cpu >= SATURATED,
+            "paired_ratios": [m / c for m, c in zip(mf_runs, ceil_runs, strict=True) if c],
+            "other_cpu": other,
+            "mockfeed_runs": results[("mockfeed", connections)],
+            "ceiling_runs": results[("ceiling", connections)],
+        }
+        if connections == max(CONCURRENCY) and ceil_cpu < SATURATED:
+            print(
+                f"   warning: at c={connections} the ceiling server used only {ceil_cpu:.2f} of a "
+                "core: the load generator may be the limit",
+                flush=True,
+            )
+        if other > BUSY_ELSEWHERE:
+            print(
+                f"   warning: other processes used {other:.2f} cores during the c={connections} "
+                "runs: numbers are noisy",
+                flush=True,
+            )
+        rows.append(_row(f"rest.c{connections}.requests", connections, "req/s", mf_runs,
+                         ceil_runs, extra))
+        rows.append(_row(
+            f"rest.c{connections}.candles", connections, "candles/s",
+            [r * candles for r in mf_runs], [r * candles for r in ceil_runs],
+            {"connections": connections, "candles_per_response": candles},
+        ))
+    return rows
+
+
+def _row(
+    name: str, connections: int, unit: str, runs: list[float], ceiling_runs: list[float],
+    extra: dict[str, Any],
+) -> Row:
+    return Row(
+        name=name, figure=f"REST klines c={connections}", value=median(runs), unit=unit,
+        better="higher", ceiling=median(ceiling_runs), target=0.9, target_op=">=",
+        target_on="ratio", runs=runs, ceiling_runs=ceiling_runs, extra=extra,
+    )
+
+
+def loadgen_available() -> str:
+    """``wrk`` when installed, else ``python``."""
+    return "wrk" if shutil.which("wrk") else "python"

@@ -1,0 +1,80 @@
+"""Figure 4: startup time (process start to ready line) and RSS right after, for binance_spot.
+
+The ceiling is :mod:`benchmarks.ceiling_server` with ``--ws``: the same interpreter importing
+trio, hypercorn and trio-websocket and opening both listeners, with nothing of mockfeed's own.
+Ratios are value / ceiling (so above 1 means slower or larger than the bare stack).
+"""
+
+from __future__ import annotations
+
+import time
+
+from benchmarks.common import (
+    READY_TIMEOUT,
+    Processes,
+    Row,
+    Settings,
+    median,
+    mockfeed_cmd,
+    module_cmd,
+    parse_ready,
+    rss_kb,
+)
+
+NAME = "startup"
+EXCHANGE = "binance_spot"
+TARGET_SECONDS = 0.3
+TARGET_MB = 50.0
+
+
+def launch(procs: Processes, cmd: list[str]) -> tuple[float, float]:
+    """Start ``cmd``; (seconds to its ready line, RSS in MB right then). It is stopped after."""
+    started = time.perf_counter()
+    child = procs.start(cmd)
+    try:
+        parse_ready(child.readline(READY_TIMEOUT))
+        elapsed = time.perf_counter() - started
+        rss = rss_kb(child.pid) / 1024
+    finally:
+        procs.stop(child)
+    return elapsed, rss
+
+
+def run(settings: Settings) -> list[Row]:
+    """Interleaved launches of mockfeed and the ceiling; rows for time and RSS."""
+    commands = {
+        "mockfeed": mockfeed_cmd(EXCHANGE),
+        "ceiling": module_cmd("ceiling_server", "--ws"),
+    }
+    times: dict[str, list[float]] = {"mockfeed": [], "ceiling": []}
+    rss: dict[str, list[float]] = {"mockfeed": [], "ceiling": []}
+    with Processes() as procs:
+        launch(procs, commands["ceiling"])  # warm the page cache for both import sets
+        launch(procs, commands["mockfeed"])
+        for index in range(settings.runs):
+            order = ["mockfeed", "ceiling"] if index % 2 == 0 else ["ceiling", "mockfeed"]
+            for label in order:
+                seconds, mb = launch(procs, commands[label])
+                times[label].append(seconds)
+                rss[label].append(mb)
+            print(
+                f"   run {index + 1} mockfeed {times['mockfeed'][-1] * 1000:6.0f} ms "
+                f"{rss['mockfeed'][-1]:5.1f} MB   ceiling {times['ceiling'][-1] * 1000:6.0f} ms "
+                f"{rss['ceiling'][-1]:5.1f} MB",
+                flush=True,
+            )
+    extra = {"exchange": EXCHANGE, "rss_read": "VmRSS right after the ready line"}
+    return [
+        Row(
+            name="startup.ready", figure=f"startup {EXCHANGE} to ready",
+            value=median(times["mockfeed"]), unit="s", better="lower",
+            ceiling=median(times["ceiling"]),
+            target=TARGET_SECONDS, target_op="<=", runs=times["mockfeed"],
+            ceiling_runs=times["ceiling"], extra=extra,
+        ),
+        Row(
+            name="startup.rss", figure=f"startup {EXCHANGE} RSS", value=median(rss["mockfeed"]),
+            unit="MB", better="lower", ceiling=median(rss["ceiling"]), target=TARGET_MB,
+            target_op="<=", runs=rss["mockfeed"], ceiling_runs=rss["ceiling"], extra=extra,
+        ),
+    ]

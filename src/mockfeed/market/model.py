@@ -168,7 +168,8 @@ class PairModel:
         low = max(1, bottom - round(abs(rng.gauss(0.0, 1.0)) * bottom * hour_sigma * 0.5))
         move = abs(math.log(c / o)) / (self._sigma_s * math.sqrt(_DAY))
         factor = (0.7 + 0.5 * min(move, 4.0)) * math.exp(0.25 * rng.gauss(0.0, 1.0))
-        mid = (o + h + low + c) // 4
+        # Quote volume at the range's midpoint: a target every level below can reach (see _tilt).
+        mid = (h + low) // 2
         price = float(mid * self._tick)
         volume = round(self.spec.daily_quote_volume * factor / price / float(self._lot))
         buy_share = 0.5 + 0.05 * (1 if c > o else -1 if c < o else 0) + 0.03 * rng.gauss(0.0, 1.0)
@@ -233,8 +234,9 @@ class PairModel:
             weights.append(weight)
             buy_weights.append(weight * min(0.95, max(0.05, tilt)))
         sell_weights = [w - b for w, b in zip(weights, buy_weights, strict=True)]
-        buys = _split(buy, buy_weights)
-        sells = _split(sell, sell_weights)
+        mids = [(hi + lo) / 2 for hi, lo in zip(highs, lows, strict=True)]
+        buys = _split(buy, _tilt(buy_weights, mids, buy_q / buy) if buy else buy_weights)
+        sells = _split(sell, _tilt(sell_weights, mids, sell_q / sell) if sell else sell_weights)
         buys, buy_qs = _fit_quote(buy_q, buys, lows, highs, top, bottom)
         sells, sell_qs = _fit_quote(sell_q, sells, lows, highs, top, bottom)
         counts = _split(trades, [float(b + s) for b, s in zip(buys, sells, strict=True)])
@@ -348,6 +350,35 @@ def _split(total: int, weights: Sequence[float]) -> list[int]:
         previous = mark
     out.append(total - previous)
     return out
+
+
+def _tilt(weights: list[float], mids: list[float], target: float) -> list[float]:
+    """Weights exponentially tilted so that the weighted mean of ``mids`` equals ``target``.
+
+    A node's average price must be matched by its children, whose volumes are otherwise random;
+    tilting shifts volume smoothly toward the side it must come from instead of piling it on the
+    extreme child. A node priced at its range midpoint is always reachable: the children holding
+    its high and low have midpoints on either side of it.
+    """
+    lo, hi = min(mids), max(mids)
+    if hi <= lo:
+        return weights
+    xs = [(m - target) / (hi - lo) for m in mids]
+    lam, left, right = 0.0, -60.0, 60.0
+    for _ in range(40):
+        terms = [w * math.exp(lam * x) for w, x in zip(weights, xs, strict=True)]
+        f = math.fsum(t * x for t, x in zip(terms, xs, strict=True))
+        total = math.fsum(terms)
+        if abs(f) <= 1e-9 * total:
+            break
+        if f > 0:
+            right = lam
+        else:
+            left = lam
+        slope = math.fsum(t * x * x for t, x in zip(terms, xs, strict=True))
+        step = lam - f / slope if slope > 0 else (left + right) / 2
+        lam = step if left < step < right else (left + right) / 2
+    return [w * math.exp(lam * x) for w, x in zip(weights, xs, strict=True)]
 
 
 def _fit_quote(

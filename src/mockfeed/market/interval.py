@@ -22,7 +22,7 @@ class IntervalError(ValueError):
     """Raised for an interval code that does not parse."""
 
 
-@attrs.frozen(slots=True)
+@attrs.frozen(slots=True, cache_hash=True)
 class Interval:
     """A candle interval: a fixed number of seconds, or a number of calendar months.
 

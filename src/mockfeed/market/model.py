@@ -496,32 +496,52 @@ class MarketModel:
         when the window reaches now.
         """
         model = self.pairs[pair]
+        out = []
+        for t in self.opens(pair, interval, now_ms=now_ms, limit=limit, start_ms=start_ms, end_ms=end_ms):
+            candle = model.candle_at(interval, t, now_ms)
+            if candle is not None:
+                out.append(candle)
+        return out
+
+    def opens(
+        self,
+        pair: str,
+        interval: Interval,
+        *,
+        now_ms: int,
+        limit: int,
+        start_ms: int | None = None,
+        end_ms: int | None = None,
+    ) -> list[int]:
+        """The open times :meth:`candles` would return, without computing any candle."""
+        model = self.pairs[pair]
         last = min(now_ms, end_ms) if end_ms is not None else now_ms
         first_open = model.first_open_ms(interval)
+        opens: list[int] = []
+        if start_ms is not None and start_ms > last:
+            return opens
+        if interval.seconds and not interval.offset_ms and interval.seconds % (7 * 86400):
+            step = interval.seconds * 1000  # epoch-aligned fixed intervals: plain arithmetic
+            if start_ms is not None:
+                first = max(-(-start_ms // step) * step, first_open)
+                return list(range(first, min(last + 1, first + limit * step), step))
+            newest = last // step * step
+            return list(range(max(first_open, newest - (limit - 1) * step), newest + 1, step))
         if start_ms is not None:
-            if start_ms > last:
-                return []
             t = interval.floor(start_ms)
             if t < start_ms:
                 t = interval.next(t)
             t = max(t, first_open)
-            opens: list[int] = []
             while t <= last and len(opens) < limit:
                 opens.append(t)
                 t = interval.next(t)
         else:
             t = interval.floor(last)
-            opens = []
             while t >= first_open and len(opens) < limit:
                 opens.append(t)
                 t = interval.prev(t)
             opens.reverse()
-        out = []
-        for t in opens:
-            candle = model.candle_at(interval, t, now_ms)
-            if candle is not None:
-                out.append(candle)
-        return out
+        return opens
 
     def tick_size(self, pair: str) -> Decimal:
         """Price step of a pair."""

@@ -39,12 +39,14 @@ class Hub:
         self.subscribers: dict[Subscription, set[Subscriber]] = {}
         self._topics: dict[tuple[str, Interval], _Topic] = {}
         self.pushes = 0
+        self._woken = trio.Event()
 
     def add(self, subscription: Subscription, subscriber: Subscriber) -> None:
         """Start delivering ``subscription`` to ``subscriber``."""
         self.subscribers.setdefault(subscription, set()).add(subscriber)
         topic = self._topics.setdefault((subscription.pair, subscription.interval), _Topic())
         topic.styles.add(subscription)
+        self._woken.set()
 
     def remove(self, subscription: Subscription, subscriber: Subscriber) -> None:
         """Stop delivering ``subscription`` to ``subscriber``."""
@@ -68,6 +70,9 @@ class Hub:
     async def run(self) -> None:
         """Push forever: a final update when a candle closes, the forming one at the plugin's cadence."""
         while True:
+            if not self._topics:
+                await self._woken.wait()  # nothing to push: sleep until a first subscription
+                self._woken = trio.Event()
             self.tick(trio.current_time())
             await trio.sleep(TICK_SECONDS)
 

@@ -54,6 +54,7 @@ class RestApp:
         response = self.respond(request) if body is not None else _too_large()
         headers = [
             (b"content-type", response.content_type.encode()),
+            (b"content-length", str(len(response.body)).encode()),
             *((k.encode(), v.encode()) for k, v in response.headers),
         ]
         await send({"type": "http.response.start", "status": response.status, "headers": headers})

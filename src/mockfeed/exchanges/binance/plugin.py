@@ -28,6 +28,7 @@ from mockfeed.exchanges.binance.params import Params
 from mockfeed.exchanges.binance.streams import BinanceSession, parse_ws_path, stream_name
 from mockfeed.exchanges.binance.weights import WeightMeter
 from mockfeed.exchanges.exchange_type import ExchangeType
+from mockfeed.exchanges.rows import RowCache, json_array
 from mockfeed.market import STANDARD_CODES, Candle, Interval, MarketModel, PairSpec
 
 _PERPETUAL_DELIVERY = 4133404800000
@@ -115,6 +116,7 @@ class _Binance(ExchangePlugin):
         self.symbols = {p.base + p.quote: p for p in self.pairs}
         self.intervals = {code: Interval.parse(code) for code in self.product.intervals}
         self.weights = WeightMeter()
+        self.rows = RowCache(model)
 
     # -- formatting -----------------------------------------------------------------------------
     def _places(self, pair: PairSpec) -> tuple[int, int, int]:
@@ -217,11 +219,15 @@ class _Binance(ExchangePlugin):
             raise errors.START_AFTER_END
         if zone:
             interval = interval.in_zone(zone)
-        candles = self.model.candles(
+        opens = self.model.opens(
             pair.name, interval, now_ms=request.now_ms, limit=limit, start_ms=start, end_ms=end
         )
-        rows = [self.kline_row(pair, c) for c in candles]
-        return self._answer(request, self._klines_weight(limit), rows)
+        rows = self.rows.rows(
+            pair.name, interval, opens, request.now_ms,
+            lambda candle: orjson.dumps(self.kline_row(pair, candle)),
+        )
+        used = self.weights.add(request.client, request.now_ms, self._klines_weight(limit))
+        return RestResponse(200, json_array(rows), (("X-MBX-USED-WEIGHT-1M", str(used)),))
 
     def _klines_weight(self, limit: int) -> int:
         if self.exchange is ExchangeType.BINANCE_SPOT:

@@ -13,7 +13,8 @@ import pytest
 import trio
 from trio_websocket import ConnectionClosed, open_websocket_url
 
-from mockfeed.exchanges import ExchangeType, available
+from mockfeed import cli
+from mockfeed.exchanges import ExchangeType, registry
 
 READY = re.compile(r"^(\w+) rest=(http://127\.0\.0\.1:\d+) ws=(ws://127\.0\.0\.1:\d+)$")
 
@@ -41,15 +42,17 @@ def test_unknown_exchange_exits_2_with_valid_names() -> None:
     assert "Traceback" not in result.stderr
 
 
-def test_known_but_unserved_exchange_is_refused_clearly() -> None:
-    """A product without a plugin yet is refused with a message, exit 2, no traceback."""
-    unserved = [e for e in ExchangeType if e not in available()]
-    if not unserved:
-        pytest.skip("every product is served")
-    result = _run("--exchange", unserved[0].value)
-    assert result.returncode == 2
-    assert "not served yet" in result.stderr
-    assert "Traceback" not in result.stderr
+def test_known_but_unserved_exchange_is_refused_clearly(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A product whose plugin module is missing is refused with a message, exit 2, no traceback."""
+    monkeypatch.setitem(
+        registry.PLUGINS, ExchangeType.ASCEND_EX_SPOT, ("mockfeed.exchanges.not_written", "X")
+    )
+    assert cli.main(["--exchange", "ascend_ex_spot", "--port", "0", "--ws-port", "0"]) == 2
+    err = capsys.readouterr().err
+    assert "ascend_ex_spot is not served yet" in err
+    assert "Traceback" not in err
 
 
 def test_bad_pairs_are_refused() -> None:

@@ -129,6 +129,10 @@ class WsSession(abc.ABC):
 
     tick_period: float | None = None
     personalizes: bool = False
+    #: Monotonic milliseconds of the runtime, set before every call. Protocol timers (idle
+    #: cut-offs, ping schedules) use this; market data uses ``now_ms``, which an accelerated or
+    #: shifted market clock moves differently.
+    wall_ms: int = 0
 
     def on_open(self, now_ms: int) -> list[Action]:
         """Actions right after the handshake (welcome messages, streams named in the URL)."""

@@ -80,6 +80,7 @@ class Connection:
                     nursery.start_soon(self._pinger, self.heartbeat)
                 if self.session.tick_period is not None:
                     nursery.start_soon(self._ticker, self.session.tick_period)
+                self._stamp()
                 self._apply(self.session.on_open(self.clock.now_ms()))
                 await self._reader()
                 nursery.cancel_scope.cancel()
@@ -106,6 +107,7 @@ class Connection:
             except ConnectionClosed:
                 return
             now = self.clock.now_ms()
+            self._stamp()
             try:
                 if isinstance(message, str):
                     actions = self.session.on_text(message, now)
@@ -115,6 +117,9 @@ class Connection:
                 log.exception("session failed on a message")
                 actions = [Close(1011, "internal error")]
             self._apply(actions)
+
+    def _stamp(self) -> None:
+        self.session.wall_ms = int(trio.current_time() * 1000)
 
     def _apply(self, actions: list[Action]) -> None:
         for action in actions:
@@ -144,6 +149,7 @@ class Connection:
     async def _ticker(self, period: float) -> None:
         while True:
             await trio.sleep(period)
+            self._stamp()
             self._apply(self.session.on_tick(self.clock.now_ms()))
 
     async def _pinger(self, heartbeat: Heartbeat) -> None:

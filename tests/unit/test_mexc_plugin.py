@@ -392,8 +392,21 @@ def session_of(plugin: _Mexc, path: str) -> WsSession:
     """A session on ``path``, opened at NOW."""
     session = plugin.open_session(path, "")
     assert isinstance(session, WsSession)
+    session.wall_ms = NOW  # the runtime's monotonic clock, here in step with market time
     assert session.on_open(NOW) == []
     return session
+
+
+def tick(session: WsSession, ms: int) -> list[Action]:
+    """on_tick at ``ms`` of both clocks."""
+    session.wall_ms = ms
+    return session.on_tick(ms)
+
+
+def text(session: WsSession, message: str, ms: int) -> list[Action]:
+    """on_text at ``ms`` of both clocks."""
+    session.wall_ms = ms
+    return session.on_text(message, ms)
 
 
 def sent(actions: list[Action]) -> list[Any]:
@@ -475,22 +488,22 @@ def test_spot_idle_cut_off_without_subscription(spot: MexcSpot) -> None:
     """30 s without a subscription closes; a subscription stops the clock, dropping it restarts it."""
     session = session_of(spot, "/ws")
     assert session.tick_period == 1.0
-    assert session.on_tick(NOW + 29_999) == []
-    assert session.on_tick(NOW + 30_000) == [Close(1000, "idle")]
+    assert tick(session, NOW + 29_999) == []
+    assert tick(session, NOW + 30_000) == [Close(1000, "idle")]
     session = session_of(spot, "/ws")
-    session.on_text(json.dumps({"method": "SUBSCRIPTION", "params": [CHANNEL]}), NOW + 10_000)
-    assert session.on_tick(NOW + 600_000) == []
-    session.on_text(json.dumps({"method": "UNSUBSCRIPTION", "params": [CHANNEL]}), NOW + 600_000)
-    assert session.on_tick(NOW + 629_999) == []
-    assert session.on_tick(NOW + 630_000) == [Close(1000, "idle")]
+    text(session, json.dumps({"method": "SUBSCRIPTION", "params": [CHANNEL]}), NOW + 10_000)
+    assert tick(session, NOW + 600_000) == []
+    text(session, json.dumps({"method": "UNSUBSCRIPTION", "params": [CHANNEL]}), NOW + 600_000)
+    assert tick(session, NOW + 629_999) == []
+    assert tick(session, NOW + 630_000) == [Close(1000, "idle")]
 
 
 def test_spot_lifetime_is_24_hours(spot: MexcSpot) -> None:
     """Even a busy connection is closed after 24 h."""
     session = session_of(spot, "/ws")
-    session.on_text(json.dumps({"method": "SUBSCRIPTION", "params": [CHANNEL]}), NOW)
-    assert session.on_tick(NOW + 86_399_000) == []
-    assert session.on_tick(NOW + 86_400_000) == [Close(1000, "connection lifetime reached")]
+    text(session, json.dumps({"method": "SUBSCRIPTION", "params": [CHANNEL]}), NOW)
+    assert tick(session, NOW + 86_399_000) == []
+    assert tick(session, NOW + 86_400_000) == [Close(1000, "connection lifetime reached")]
 
 
 def test_spot_push_is_protobuf(spot: MexcSpot) -> None:
@@ -557,12 +570,12 @@ def test_contract_malformed_messages(perp: MexcPerpetual, text: str, data: str) 
 def test_contract_ping_pong_and_idle_cut_off(perp: MexcPerpetual) -> None:
     """ping gets {"channel":"pong","data":ts}; 60 s without a ping closes, a ping restarts the clock."""
     session = session_of(perp, "/edge")
-    assert sent(session.on_text('{"method":"ping"}', NOW + 50_000)) == [{"channel": "pong", "data": NOW + 50_000}]
-    assert session.on_tick(NOW + 109_999) == []
-    assert session.on_tick(NOW + 110_000) == [Close(1000, "idle")]
+    assert sent(text(session, '{"method":"ping"}', NOW + 50_000)) == [{"channel": "pong", "data": NOW + 50_000}]
+    assert tick(session, NOW + 109_999) == []
+    assert tick(session, NOW + 110_000) == [Close(1000, "idle")]
     subscribed = session_of(perp, "/edge")
-    subscribed.on_text(json.dumps({"method": "sub.kline", "param": {"symbol": "BTC_USDT"}}), NOW)
-    assert subscribed.on_tick(NOW + 60_000) == [Close(1000, "idle")]  # pushes do not count
+    text(subscribed, json.dumps({"method": "sub.kline", "param": {"symbol": "BTC_USDT"}}), NOW)
+    assert tick(subscribed, NOW + 60_000) == [Close(1000, "idle")]  # pushes do not count
 
 
 def test_contract_push_is_json_with_numbers(perp: MexcPerpetual) -> None:

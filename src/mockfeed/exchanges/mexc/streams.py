@@ -63,22 +63,24 @@ class MexcSession(WsSession):
         self._idle_from_ms: int | None = None
 
     def on_open(self, now_ms: int) -> list[Action]:
-        self._opened_ms = self._idle_from_ms = now_ms
+        self._opened_ms = self._idle_from_ms = self.wall_ms
         return []
 
     def on_tick(self, now_ms: int) -> list[Action]:
+        """Lifetime and idle cut-offs, in the runtime's monotonic time whatever the market clock."""
         if self._opened_ms is None:
             self.on_open(now_ms)
         assert self._opened_ms is not None
+        wall = self.wall_ms
         lifetime = self.limits.lifetime_s
-        if lifetime is not None and now_ms - self._opened_ms >= lifetime * 1000:
+        if lifetime is not None and wall - self._opened_ms >= lifetime * 1000:
             return [Close(IDLE_CLOSE, "connection lifetime reached")]
-        if self._idle_from_ms is not None and now_ms - self._idle_from_ms >= self.limits.idle_s * 1000:
+        if self._idle_from_ms is not None and wall - self._idle_from_ms >= self.limits.idle_s * 1000:
             return [Close(IDLE_CLOSE, "idle")]
         return []
 
-    def _active(self, now_ms: int) -> None:
-        self._idle_from_ms = now_ms
+    def _active(self) -> None:
+        self._idle_from_ms = self.wall_ms
 
     def _busy(self) -> None:
         self._idle_from_ms = None
@@ -159,7 +161,7 @@ class SpotSession(MexcSession):
             if subscription is not None:
                 actions.append(Unsubscribe(subscription))
         if not self.channels and self._idle_from_ms is None:
-            self._active(now_ms)
+            self._active()
         actions.append(_spot_reply(request_id, ",".join(params)))
         return actions
 
@@ -198,7 +200,7 @@ class ContractSession(MexcSession):
         return handler(message.get("param"), now_ms)
 
     def _ping(self, param: Any, now_ms: int) -> list[Action]:
-        self._active(now_ms)
+        self._active()
         return [Send(orjson.dumps({"channel": "pong", "data": now_ms}).decode())]
 
     def _subscribe(self, param: Any, now_ms: int) -> list[Action]:

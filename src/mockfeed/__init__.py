@@ -1,5 +1,6 @@
 """mockfeed: a local mock of crypto exchanges' candle (kline) REST and WebSocket APIs, on trio."""
 
+from mockfeed.clients import ccxt_urls, point_ccxt
 from mockfeed.config import ServerConfig
 from mockfeed.exchanges import ExchangeType
 from mockfeed.market import Candle, Interval, MarketModel, PairSpec, pair_spec
@@ -16,7 +17,9 @@ __all__ = [
     "Server",
     "ServerConfig",
     "ThreadedServer",
+    "ccxt_urls",
     "pair_spec",
+    "point_ccxt",
     "serve",
 ]
 __version__ = "0.1.0"

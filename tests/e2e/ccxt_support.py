@@ -8,13 +8,13 @@ compared with the market model.
 from __future__ import annotations
 
 import asyncio
-import re
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
 from mockfeed import Interval, ThreadedServer
+from mockfeed.clients import ccxt_urls, point_ccxt
 
 MINUTE = 60_000
 DAY = 86_400_000
@@ -22,21 +22,11 @@ BASES = ("BTC", "ETH", "SOL")
 
 Row = list[Any]
 T = TypeVar("T")
-_ORIGIN = re.compile(r"^[a-z]+://[^/]+")
 
 
 def rewrite_urls(urls: dict[str, Any], rest_url: str, ws_url: str) -> dict[str, Any]:
     """Every URL under ccxt's ``urls['api']`` with its origin replaced by the mock's."""
-    out: dict[str, Any] = {}
-    for key, value in urls.items():
-        if isinstance(value, dict):
-            out[key] = rewrite_urls(value, rest_url, ws_url)
-        elif isinstance(value, str):
-            base = ws_url if value.startswith("ws") else rest_url
-            out[key] = _ORIGIN.sub(base, value)
-        else:
-            out[key] = value
-    return out
+    return ccxt_urls(urls, rest_url, ws_url)
 
 
 def serve(*exchanges: str) -> ThreadedServer:
@@ -52,9 +42,7 @@ def run_on_mock(exchange: str, flow: Callable[..., Coroutine[Any, Any, T]], *arg
 
 def make_client(cls: Any, server: ThreadedServer, **options: Any) -> Any:
     """``cls(options)`` (ccxt deep-merges them) with every ``urls['api']`` origin pointed at ``server``."""
-    client = cls(options)
-    client.urls["api"] = rewrite_urls(client.urls["api"], server.rest_url, server.ws_url)
-    return client
+    return point_ccxt(cls(options), server)
 
 
 @asynccontextmanager

@@ -16,6 +16,7 @@ from mockfeed.market import PairError, parse_pairs
 from mockfeed.runtime.server import Server
 
 EXIT_USAGE = 2
+CONTROL_PORT_OFFSET = 100  # default control port: the first exchange's REST port + 100 (9200 for Binance)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -44,8 +45,36 @@ def build_parser() -> argparse.ArgumentParser:
         "--pairs", default=None, metavar="BASE-QUOTE,...",
         help="pairs to serve, canonical names (default BTC-USDT,ETH-USDT,SOL-USDT)",
     )
+    parser.add_argument(
+        "--speed", type=float, default=1.0, metavar="N",
+        help="market time runs N times as fast as real time (default 1; 0 freezes it)",
+    )
+    parser.add_argument(
+        "--start", default=None, metavar="ISO8601",
+        help="market time at start, e.g. 2024-01-01T00:00:00Z (default: now)",
+    )
+    parser.add_argument(
+        "--control-port", default=None, metavar="PORT|off",
+        help="HTTP control endpoint port; 0 = ephemeral, off = none (default: the first exchange's "
+        f"REST port + {CONTROL_PORT_OFFSET}, e.g. 9200; none with --port 0 unless given)",
+    )
     parser.add_argument("--log-level", default="WARNING", help="logging level (default WARNING)")
     return parser
+
+
+def _control_port(value: str | None, exchanges: Sequence[ExchangeType], port: int | None) -> int | None:
+    """The control port the flags ask for: explicit, off, or the default next to the REST ports."""
+    if value is None:
+        if port == 0:
+            return None  # ephemeral runs (test harnesses) get no extra listener unless they ask
+        rest = exchanges[0].default_rest_port if port is None else port
+        return rest + CONTROL_PORT_OFFSET
+    if value.strip().lower() == "off":
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise ValueError(f"--control-port expects a port number or off, not {value!r}") from None
 
 
 def _list() -> str:
@@ -92,7 +121,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         exchanges = _exchanges(args.exchange)
         options: dict[str, object] = {
             "exchanges": exchanges, "host": args.host, "port": args.port,
-            "ws_port": args.ws_port, "seed": args.seed,
+            "ws_port": args.ws_port, "seed": args.seed, "speed": args.speed, "start": args.start,
+            "control_port": _control_port(args.control_port, exchanges, args.port),
         }
         if args.pairs is not None:
             options["pairs"] = parse_pairs(args.pairs)
@@ -104,10 +134,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.getLogger("mockfeed").warning("binding %s: reachable beyond this machine", args.host)
     try:
         trio.run(_run, config)
-    except OSError as error:
-        print(f"mockfeed: cannot listen: {error}", file=sys.stderr)
+    except (OSError, BaseExceptionGroup) as error:
+        cause = _listen_error(error)
+        if cause is None:
+            raise
+        print(f"mockfeed: cannot listen: {cause}", file=sys.stderr)
         return 1
     return 0
+
+
+def _listen_error(error: BaseException) -> OSError | None:
+    """The OSError behind a failed start, unwrapped from trio's exception groups (else None)."""
+    while isinstance(error, BaseExceptionGroup) and len(error.exceptions) == 1:
+        error = error.exceptions[0]
+    return error if isinstance(error, OSError) else None
 
 
 async def _run(config: ServerConfig) -> None:
@@ -117,6 +157,8 @@ async def _run(config: ServerConfig) -> None:
             await server.start(nursery)
             for line in server.ready_lines():
                 print(line, flush=True)
+            if server.control_line is not None:
+                print(server.control_line, flush=True)
             async for _ in signals:
                 break
             await server.aclose()

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as _dt
 from collections.abc import Iterable
 
 import attrs
 
 from mockfeed.exchanges.exchange_type import ExchangeType
 from mockfeed.market import DEFAULT_PAIRS, PairSpec, pair_spec
+from mockfeed.market.clock import check_speed, parse_time
 
 
 def _exchanges(value: Iterable[ExchangeType | str] | ExchangeType | str) -> tuple[ExchangeType, ...]:
@@ -36,6 +38,10 @@ def _port(value: int | None) -> int | None:
     return value
 
 
+def _start(value: int | str | _dt.datetime | None) -> int | None:
+    return None if value is None else parse_time(value)
+
+
 @attrs.frozen
 class ServerConfig:
     """What to serve.
@@ -43,6 +49,11 @@ class ServerConfig:
     ``port``/``ws_port`` of None use each exchange's fixed default ports; 0 asks for ephemeral ports;
     any other value is the first exchange's port, the k-th exchange listening on ``port + 2k``
     (and ``ws_port + 2k``).
+
+    Market time starts at ``start`` (epoch ms, an ISO 8601 string or a datetime; None: now) and runs
+    ``speed`` times as fast as real time (0 freezes it; the server's ``advance``/``set_time`` still
+    move it). It follows trio's clock, so under ``trio.testing.MockClock`` it is virtual too.
+    ``control_port`` opens the HTTP control endpoint (0: an ephemeral port; None: no endpoint).
     """
 
     exchanges: tuple[ExchangeType, ...] = attrs.field(
@@ -55,6 +66,9 @@ class ServerConfig:
     pairs: tuple[PairSpec, ...] = attrs.field(
         default=tuple(pair_spec(p) for p in DEFAULT_PAIRS), converter=_pairs
     )
+    speed: float = attrs.field(default=1.0, converter=check_speed)
+    start: int | None = attrs.field(default=None, converter=_start)
+    control_port: int | None = attrs.field(default=None, converter=_port)
 
     def ports(self, exchange: ExchangeType) -> tuple[int, int]:
         """(REST port, WS port) for one of the configured exchanges."""

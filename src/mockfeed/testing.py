@@ -6,7 +6,13 @@
   :class:`mockfeed.ThreadedServer`.
 
 Both listen on ephemeral ports of 127.0.0.1 and take :class:`mockfeed.ServerConfig` options from a
-``@pytest.mark.mockfeed(exchanges=[...], seed=..., pairs=[...])`` marker.
+``@pytest.mark.mockfeed(exchanges=[...], seed=..., pairs=[...])`` marker; ``speed=``, ``start=`` and
+``control_port=0`` set the market clock and open the control endpoint.
+
+``mockfeed_server`` serves in the test's own trio run, so its market time follows trio's clock: a test
+that also takes pytest-trio's ``autojump_clock`` fixture runs on virtual time, and an hour of candles
+streams over real loopback sockets in a fraction of that. Move market time explicitly with
+``mockfeed_server.advance(...)``/``set_time(...)``/``set_speed(...)``.
 """
 
 from __future__ import annotations

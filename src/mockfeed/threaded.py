@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as _dt
 import threading
+from collections.abc import Callable
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 import trio
 
 from mockfeed.config import ServerConfig
 from mockfeed.exchanges import ExchangeType
 from mockfeed.runtime.server import ExchangeServer, Server, serve
+
+_T = TypeVar("_T")
 
 
 class ThreadedServer:
@@ -21,6 +25,9 @@ class ThreadedServer:
 
         with ThreadedServer(exchanges=["binance_spot"], port=0, ws_port=0) as server:
             requests.get(server.rest_url + "/api/v3/time")
+
+    The market-time methods (:meth:`now_ms`, :meth:`advance`, :meth:`set_time`, :meth:`set_speed`)
+    run in the server's thread, so they are safe to call from any other thread.
     """
 
     def __init__(self, config: ServerConfig | None = None, **options: Any) -> None:
@@ -90,6 +97,37 @@ class ThreadedServer:
     def ws_url(self) -> str:
         """WebSocket base URL of the first configured exchange."""
         return self.server.ws_url
+
+    @property
+    def control_url(self) -> str:
+        """Base URL of the HTTP control endpoint (needs ``control_port`` in the config)."""
+        return self.server.control_url
+
+    def now_ms(self) -> int:
+        """The market time in epoch milliseconds."""
+        return self._in_server(self.server.now_ms)
+
+    @property
+    def speed(self) -> float:
+        """How many times faster than real time market time runs."""
+        return self._in_server(lambda: self.server.speed)
+
+    def advance(self, delta: int | _dt.timedelta) -> int:
+        """Move market time forward by ``delta`` (ms or timedelta); see :meth:`Server.advance`."""
+        return self._in_server(self.server.advance, delta)
+
+    def set_time(self, when: int | str | _dt.datetime) -> int:
+        """Make the market time ``when``; see :meth:`Server.set_time`."""
+        return self._in_server(self.server.set_time, when)
+
+    def set_speed(self, speed: float) -> int:
+        """Run market time at ``speed``; see :meth:`Server.set_speed`."""
+        return self._in_server(self.server.set_speed, speed)
+
+    def _in_server(self, function: Callable[..., _T], *args: Any) -> _T:
+        if self._token is None:
+            raise RuntimeError("not started")
+        return trio.from_thread.run_sync(function, *args, trio_token=self._token)
 
     def __enter__(self) -> ThreadedServer:
         return self.start()

@@ -384,6 +384,7 @@ def session(plugin: AscendExSpot) -> tuple[AscendExSession, list[Action]]:
     """A session on ccxt's path and what it says on open."""
     opened = plugin.open_session("/api/pro/v2/stream", "")
     assert isinstance(opened, AscendExSession)
+    opened.wall_ms = NOW
     return opened, opened.on_open(NOW)
 
 
@@ -393,7 +394,8 @@ def sent(actions: list[Action]) -> list[Any]:
 
 
 def op(s: AscendExSession, now: int = NOW, **message: Any) -> list[Action]:
-    """Feed one JSON message."""
+    """Feed one JSON message at ``now``, market and monotonic time alike."""
+    s.wall_ms = now
     return s.on_text(json.dumps(message), now)
 
 
@@ -514,6 +516,7 @@ def ticks(s: AscendExSession, start: int, stop: int, step: int = 1000) -> list[t
     """Tick the session every ``step`` ms over [start, stop); (time, message-or-close) in order."""
     out: list[tuple[int, Any]] = []
     for now in range(start, stop, step):
+        s.wall_ms = now  # heartbeats run on the runtime's monotonic time
         for action in s.on_tick(now):
             out.append((now, json.loads(action.message) if isinstance(action, Send) else action))
     return out

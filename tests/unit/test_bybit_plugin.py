@@ -362,8 +362,15 @@ def session(plugin: _Bybit, kind: str) -> BybitSession:
     """A session on the product's own path."""
     opened = plugin.open_session(WS_PATH[kind], "")
     assert isinstance(opened, BybitSession)
+    opened.wall_ms = NOW
     assert opened.on_open(NOW) == []
     return opened
+
+
+def at(s: BybitSession, wall_ms: int) -> BybitSession:
+    """``s`` with the runtime's monotonic clock at ``wall_ms``: protocol timers run on it, not on market time."""
+    s.wall_ms = wall_ms
+    return s
 
 
 def send(s: BybitSession, message: Any, now: int = NOW) -> list[Action]:
@@ -514,19 +521,19 @@ def test_ws_idle_connection_is_closed_once(plugin: _Bybit, kind: str) -> None:
     s = session(plugin, kind)
     idle = round(plugin.idle_timeout_s * 1000)
     assert s.tick_period == plugin.idle_check_s
-    assert s.on_tick(NOW + idle - 1) == []
-    send(s, {"op": "ping"}, now=NOW + idle - 1)
-    assert s.on_tick(NOW + idle + 1) == []
-    closing = s.on_tick(NOW + 2 * idle)
+    assert at(s, NOW + idle - 1).on_tick(NOW) == []
+    send(at(s, NOW + idle - 1), {"op": "ping"})
+    assert at(s, NOW + idle + 1).on_tick(NOW) == []
+    closing = at(s, NOW + 2 * idle).on_tick(NOW)
     assert len(closing) == 1 and isinstance(closing[0], Close)
-    assert s.on_tick(NOW + 3 * idle) == []
+    assert at(s, NOW + 3 * idle).on_tick(NOW) == []
 
 
 def test_ws_subscribed_connection_is_never_idle(plugin: _Bybit, kind: str) -> None:
     """A subscribed connection receives data, so it is kept however quiet the client is."""
     s = session(plugin, kind)
     send(s, {"op": "subscribe", "args": ["kline.1.BTCUSDT"]})
-    assert s.on_tick(NOW + 10 * round(plugin.idle_timeout_s * 1000)) == []
+    assert at(s, NOW + 10 * round(plugin.idle_timeout_s * 1000)).on_tick(NOW) == []
 
 
 # -- pushes ----------------------------------------------------------------------------------------------

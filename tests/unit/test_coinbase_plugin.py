@@ -425,8 +425,15 @@ def open_session(plugin: CoinbaseAdvancedTrade) -> CoinbaseSession:
     """A session on the feed's root path, opened at NOW."""
     session = plugin.open_session("/", "")
     assert isinstance(session, CoinbaseSession)
+    session.wall_ms = NOW
     assert session.on_open(NOW) == []
     return session
+
+
+def at(s: CoinbaseSession, wall_ms: int) -> CoinbaseSession:
+    """``s`` with the runtime's monotonic clock at ``wall_ms``: protocol timers run on it, not on market time."""
+    s.wall_ms = wall_ms
+    return s
 
 
 def test_ws_paths(plugin: CoinbaseAdvancedTrade) -> None:
@@ -486,7 +493,7 @@ def test_heartbeats_every_tick(plugin: CoinbaseAdvancedTrade) -> None:
     session = open_session(plugin)
     assert session.tick_period == 1.0
     subscribe(session, "heartbeats")
-    beats = [sent(session.on_tick(NOW + 1000 * i))[0] for i in (1, 2, 3)]
+    beats = [sent(at(session, NOW + 1000 * i).on_tick(NOW + 1000 * i))[0] for i in (1, 2, 3)]
     assert [b["channel"] for b in beats] == ["heartbeats"] * 3
     assert [b["events"][0]["heartbeat_counter"] for b in beats] == ["1", "2", "3"]
     assert [b["sequence_num"] for b in beats] == [1, 2, 3]
@@ -496,14 +503,14 @@ def test_heartbeats_every_tick(plugin: CoinbaseAdvancedTrade) -> None:
 def test_no_subscribe_within_5_seconds_closes(plugin: CoinbaseAdvancedTrade) -> None:
     """Without a subscribe the connection is closed once 5 s have passed; after one it stays open."""
     idle = open_session(plugin)
-    assert idle.on_tick(NOW + 4000) == []
-    assert idle.on_tick(NOW + 5000) == [Close(1000, "subscribe timeout")]
+    assert at(idle, NOW + 4000).on_tick(NOW) == []
+    assert at(idle, NOW + 5000).on_tick(NOW) == [Close(1000, "subscribe timeout")]
     busy = open_session(plugin)
     subscribe(busy, "candles", "BTC-USDT", now=NOW + 4500)
-    assert busy.on_tick(NOW + 9000) == []
+    assert at(busy, NOW + 9000).on_tick(NOW) == []
     failed = open_session(plugin)
     failed.on_text("{", NOW + 100)
-    assert isinstance(failed.on_tick(NOW + 6000)[0], Close), "an error is not a subscription"
+    assert isinstance(at(failed, NOW + 6000).on_tick(NOW)[0], Close), "an error is not a subscription"
 
 
 @pytest.mark.parametrize(

@@ -349,8 +349,15 @@ def session(plugin: _Hyperliquid) -> HyperliquidSession:
     """A fresh opened session on ``/ws``."""
     opened = plugin.open_session("/ws", "")
     assert isinstance(opened, HyperliquidSession)
+    opened.wall_ms = NOW
     assert opened.on_open(NOW) == [Send(WELCOME)]
     return opened
+
+
+def at(s: HyperliquidSession, wall_ms: int) -> HyperliquidSession:
+    """``s`` with the runtime's monotonic clock at ``wall_ms``: protocol timers run on it, not on market time."""
+    s.wall_ms = wall_ms
+    return s
 
 
 def sent(actions: list[Action]) -> list[Any]:
@@ -469,14 +476,14 @@ def test_idle_connection_is_closed_after_60s_of_silence(plugin: _Hyperliquid, ki
     """Nothing sent for 60 s closes the connection once; a pong resets the clock; candles keep it open."""
     ws = session(plugin)
     assert ws.tick_period == 1.0
-    assert ws.on_tick(NOW + 59 * SECOND) == []
-    ws.on_text('{"method":"ping"}', NOW + 59 * SECOND)
-    assert ws.on_tick(NOW + 118 * SECOND) == []
-    assert ws.on_tick(NOW + 119 * SECOND) == [Close(1000, "")]
-    assert ws.on_tick(NOW + 120 * SECOND) == []
+    assert at(ws, NOW + 59 * SECOND).on_tick(NOW) == []
+    at(ws, NOW + 59 * SECOND).on_text('{"method":"ping"}', NOW)
+    assert at(ws, NOW + 118 * SECOND).on_tick(NOW) == []
+    assert at(ws, NOW + 119 * SECOND).on_tick(NOW) == [Close(1000, "")]
+    assert at(ws, NOW + 120 * SECOND).on_tick(NOW) == []
     busy = session(plugin)
     busy.on_text(candle_request("subscribe", COIN[kind]), NOW)
-    assert busy.on_tick(NOW + 10 * 60 * SECOND) == []
+    assert at(busy, NOW + 10 * 60 * SECOND).on_tick(NOW) == []
 
 
 def test_push_is_the_rest_row_on_the_candle_channel(plugin: _Hyperliquid, kind: str) -> None:

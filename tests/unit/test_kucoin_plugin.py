@@ -435,6 +435,12 @@ def ask(ws: KucoinSession, now: int = NOW, **message: Any) -> list[Action]:
     return ws.on_text(json.dumps(message), now)
 
 
+def at(s: KucoinSession, wall_ms: int) -> KucoinSession:
+    """``s`` with the runtime's monotonic clock at ``wall_ms``: protocol timers run on it, not on market time."""
+    s.wall_ms = wall_ms
+    return s
+
+
 def test_welcome_echoes_connect_id(plugin: Plugin) -> None:
     """The first message is the welcome, echoing the client's connectId."""
     _, opening = session(plugin, "privateChannel=false&connectId=public")
@@ -592,11 +598,11 @@ def test_message_rate_limit(plugin: Plugin) -> None:
     """100 client messages per 10 s; the 101st gets 509 and is ignored; the window slides."""
     ws, _ = session(plugin)
     for i in range(100):
-        assert sent(ask(ws, now=NOW + i, id=str(i), type="ping")) == [{"id": str(i), "type": "pong"}]
-    assert sent(ask(ws, now=NOW + 100, id="x", type="ping")) == [
+        assert sent(ask(at(ws, NOW + i), id=str(i), type="ping")) == [{"id": str(i), "type": "pong"}]
+    assert sent(ask(at(ws, NOW + 100), id="x", type="ping")) == [
         {"type": "error", "code": 509, "data": "exceed max permits per 10 seconds"}
     ]
-    assert sent(ask(ws, now=NOW + 10_000, id="y", type="ping")) == [{"id": "y", "type": "pong"}]
+    assert sent(ask(at(ws, NOW + 10_000), id="y", type="ping")) == [{"id": "y", "type": "pong"}]
 
 
 def test_idle_cut_off(plugin: Plugin) -> None:

@@ -408,8 +408,15 @@ def session(kind: str = "spot", path: str = "/ws/v5/business") -> OkxSession:
     """A session of the given product, opened at NOW."""
     opened = make(kind).open_session(path, "")
     assert isinstance(opened, OkxSession)
+    opened.wall_ms = NOW
     opened.on_open(NOW)
     return opened
+
+
+def at(s: OkxSession, wall_ms: int) -> OkxSession:
+    """``s`` with the runtime's monotonic clock at ``wall_ms``: protocol timers run on it, not on market time."""
+    s.wall_ms = wall_ms
+    return s
 
 
 def sent(actions: list[Action]) -> list[Any]:
@@ -535,47 +542,47 @@ def test_subscribe_requests_are_limited_per_hour() -> None:
     """480 subscribe/unsubscribe/login requests per hour; then 60014 until the hour has passed."""
     s = session()
     for i in range(OPS_PER_HOUR):
-        assert sent(s.on_text(op("subscribe", BTC_1M), NOW + i))[0]["event"] == "subscribe"
-    refused_now = sent(s.on_text(op("unsubscribe", BTC_1M, request_id="9"), NOW + OPS_PER_HOUR))
+        assert sent(at(s, NOW + i).on_text(op("subscribe", BTC_1M), NOW))[0]["event"] == "subscribe"
+    refused_now = sent(at(s, NOW + OPS_PER_HOUR).on_text(op("unsubscribe", BTC_1M, request_id="9"), NOW))
     assert refused_now == [{"id": "9", "event": "error", "code": "60014", "msg": "Requests too frequent",
                             "connId": s.conn_id}]
-    assert s.on_text("ping", NOW + OPS_PER_HOUR) == [Send("pong")]
-    assert sent(s.on_text(op("subscribe", BTC_1M), NOW + HOUR))[0]["event"] == "subscribe"
+    assert s.on_text("ping", NOW) == [Send("pong")]
+    assert sent(at(s, NOW + HOUR).on_text(op("subscribe", BTC_1M), NOW))[0]["event"] == "subscribe"
 
 
 def test_idle_connection_is_cut_after_30s() -> None:
     """With no subscription and nothing sent for 30 s the server closes with 4004, once."""
     s = session()
     assert s.tick_period == 1.0
-    assert s.on_tick(NOW + 29_999) == []
-    assert s.on_tick(NOW + 30_000) == [Close(4004, "No data received in 30s")]
-    assert s.on_tick(NOW + 31_000) == []
+    assert at(s, NOW + 29_999).on_tick(NOW) == []
+    assert at(s, NOW + 30_000).on_tick(NOW) == [Close(4004, "No data received in 30s")]
+    assert at(s, NOW + 31_000).on_tick(NOW) == []
 
 
 def test_pongs_keep_an_unsubscribed_connection_open() -> None:
     """Answered pings count as data sent, so a pinging client is not cut."""
     s = session()
     for t in range(20_000, 200_000, 20_000):
-        s.on_text("ping", NOW + t)
-        assert s.on_tick(NOW + t + 19_000) == []
+        at(s, NOW + t).on_text("ping", NOW)
+        assert at(s, NOW + t + 19_000).on_tick(NOW) == []
 
 
 def test_subscribed_connection_is_never_idle() -> None:
     """Pushes flow every second on a subscribed connection; after unsubscribing the clock restarts."""
     s = session()
     s.on_text(op("subscribe", BTC_1M), NOW)
-    assert s.on_tick(NOW + 100_000) == []
-    s.on_text(op("unsubscribe", BTC_1M), NOW + 100_500)
-    assert s.on_tick(NOW + 130_000) == []
-    assert s.on_tick(NOW + 130_500) == [Close(4004, "No data received in 30s")]
+    assert at(s, NOW + 100_000).on_tick(NOW) == []
+    at(s, NOW + 100_500).on_text(op("unsubscribe", BTC_1M), NOW)
+    assert at(s, NOW + 130_000).on_tick(NOW) == []
+    assert at(s, NOW + 130_500).on_tick(NOW) == [Close(4004, "No data received in 30s")]
 
 
 def test_error_replies_also_count_as_data() -> None:
     """Any reply (here an error) restarts the idle clock."""
     s = session("spot", "/ws/v5/public")
-    s.on_text(op("subscribe", BTC_1M), NOW + 20_000)
-    assert s.on_tick(NOW + 49_000) == []
-    assert s.on_tick(NOW + 50_000) == [Close(4004, "No data received in 30s")]
+    at(s, NOW + 20_000).on_text(op("subscribe", BTC_1M), NOW)
+    assert at(s, NOW + 49_000).on_tick(NOW) == []
+    assert at(s, NOW + 50_000).on_tick(NOW) == [Close(4004, "No data received in 30s")]
 
 
 @settings(max_examples=30, deadline=None)

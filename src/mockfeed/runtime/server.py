@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as _dt
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -17,7 +18,8 @@ from mockfeed.config import ServerConfig
 from mockfeed.exchanges import ExchangeType, create_plugin
 from mockfeed.exchanges.base import ExchangePlugin, WsReject
 from mockfeed.market import MarketModel
-from mockfeed.market.clock import Clock, RealClock
+from mockfeed.market.clock import Clock, ScaledClock, parse_time
+from mockfeed.runtime.control import ControlApp, ControlServer, time_routes
 from mockfeed.runtime.hub import Hub
 from mockfeed.runtime.rest import RestApp
 from mockfeed.runtime.ws import Connection
@@ -144,11 +146,20 @@ def _url_host(host: str) -> str:
 
 
 class Server:
-    """Every configured exchange, served from one trio nursery."""
+    """Every configured exchange, served from one trio nursery, with its market clock.
+
+    Market time comes from ``clock`` when given, else from a :class:`ScaledClock` made from the
+    config's ``start`` and ``speed`` that follows trio's clock (virtual under
+    ``trio.testing.MockClock``). :meth:`advance`, :meth:`set_time` and :meth:`set_speed` move it.
+    """
 
     def __init__(self, config: ServerConfig, clock: Clock | None = None) -> None:
         self.config = config
-        self.clock: Clock = clock or RealClock()
+        if clock is None:
+            clock = ScaledClock(start_ms=config.start, speed=config.speed, source=trio.current_time)
+        elif config.speed != 1 or config.start is not None:
+            raise ValueError("pass either a clock or the config's speed/start, not both")
+        self.clock: Clock = clock
         self.model = MarketModel(config.pairs, seed=config.seed)
         self.exchanges: dict[ExchangeType, ExchangeServer] = {}
         for exchange in config.exchanges:
@@ -156,6 +167,10 @@ class Server:
             self.exchanges[exchange] = ExchangeServer(
                 exchange, plugin, self.model, self.clock, config.host, config.ports(exchange)
             )
+        self.control: ControlServer | None = None
+        if config.control_port is not None:
+            self.control = ControlServer(ControlApp(time_routes(self.clock)), config.host,
+                                         config.control_port)
 
     def __getitem__(self, exchange: ExchangeType | str) -> ExchangeServer:
         return self.exchanges[ExchangeType(exchange)]
@@ -175,20 +190,73 @@ class Server:
         """WebSocket base URL of the first configured exchange."""
         return self.first.ws_url
 
+    @property
+    def control_url(self) -> str:
+        """Base URL of the HTTP control endpoint (``ServerConfig.control_port``), e.g. ``http://127.0.0.1:9200``."""
+        if self.control is None:
+            raise RuntimeError("no control endpoint: set ServerConfig.control_port (0 = ephemeral)")
+        return self.control.url
+
     def ready_lines(self) -> list[str]:
         """One ``NAME rest=... ws=...`` line per exchange."""
         return [e.ready_line for e in self.exchanges.values()]
 
+    @property
+    def control_line(self) -> str | None:
+        """``control=http://H:P`` when the control endpoint is open (printed after the ready lines)."""
+        return None if self.control is None else f"control={self.control.url}"
+
     async def start(self, nursery: trio.Nursery) -> None:
-        """Start every exchange in ``nursery``; returns once all listen."""
+        """Start the market clock, then every exchange and the control endpoint in ``nursery``.
+
+        Returns once all listen (so nothing is announced ready while a listener may still fail).
+        """
+        if isinstance(self.clock, ScaledClock):
+            self.clock.start()  # market time is config.start from here, not from a first request
         for exchange_server in self.exchanges.values():
             await nursery.start(exchange_server.run)
+        if self.control is not None:
+            await nursery.start(self.control.run)
 
     async def aclose(self) -> None:
-        """Stop every exchange cleanly (WebSockets closed with 1001)."""
+        """Stop every exchange cleanly (WebSockets closed with 1001), and the control endpoint."""
         async with trio.open_nursery() as nursery:
             for exchange_server in self.exchanges.values():
                 nursery.start_soon(exchange_server.aclose)
+            if self.control is not None:
+                nursery.start_soon(self.control.aclose)
+
+    # -- market time ---------------------------------------------------------------------------------
+    def now_ms(self) -> int:
+        """The market time in epoch milliseconds, as every exchange serves it."""
+        return self.clock.now_ms()
+
+    @property
+    def speed(self) -> float:
+        """How many times faster than real time market time runs (1 unless changed)."""
+        return self.clock.speed if isinstance(self.clock, ScaledClock) else 1.0
+
+    def advance(self, delta: int | _dt.timedelta) -> int:
+        """Move market time forward by ``delta`` (milliseconds or a timedelta); returns the new time.
+
+        Candles that close in the jump get their final pushes on the hub's next pass.
+        """
+        if isinstance(delta, _dt.timedelta):
+            delta = delta // _dt.timedelta(milliseconds=1)
+        return self._movable().advance(delta)
+
+    def set_time(self, when: int | str | _dt.datetime) -> int:
+        """Make the market time ``when`` (epoch ms, ISO 8601 or datetime), backwards too; returns it."""
+        return self._movable().set_time(parse_time(when))
+
+    def set_speed(self, speed: float) -> int:
+        """Run market time ``speed`` times as fast as real time from now on (0 freezes it)."""
+        return self._movable().set_speed(speed)
+
+    def _movable(self) -> ScaledClock:
+        if not isinstance(self.clock, ScaledClock):
+            raise TypeError(f"this server's clock ({type(self.clock).__name__}) cannot be moved")
+        return self.clock
 
 
 @asynccontextmanager

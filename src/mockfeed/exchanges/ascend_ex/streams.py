@@ -86,11 +86,11 @@ class AscendExSession(WsSession):
         }
 
     def on_open(self, now_ms: int) -> list[Action]:
-        self._heard_ms = now_ms
+        self._heard_ms = self.wall_ms
         return [_dump({"m": "connected", "type": "unauth"})]
 
     def on_text(self, text: str, now_ms: int) -> list[Action]:
-        self._heard_ms = now_ms
+        self._heard_ms = self.wall_ms
         self._missed = 0
         try:
             message = orjson.loads(text)
@@ -110,8 +110,9 @@ class AscendExSession(WsSession):
     # -- heartbeat --------------------------------------------------------------------------------
     def on_tick(self, now_ms: int) -> list[Action]:
         rules = self.rules
+        wall = self.wall_ms  # heartbeats run on the runtime's monotonic time, not market time
         quiet_since = max(self._heard_ms, self._pinged_ms)
-        if self._closing or now_ms < self._quiet_until_ms or now_ms - quiet_since < rules.idle_s * 1000:
+        if self._closing or wall < self._quiet_until_ms or wall - quiet_since < rules.idle_s * 1000:
             return []
         if self._missed >= rules.max_missed:
             self._closing = True
@@ -126,11 +127,11 @@ class AscendExSession(WsSession):
             ]
         health = rules.health - self._missed
         self._missed += 1
-        self._pinged_ms = now_ms
+        self._pinged_ms = wall
         return [_dump({"m": "ping", "hp": health})]
 
     def _ping(self, message: dict[str, Any], now_ms: int) -> list[Action]:
-        self._quiet_until_ms = now_ms + int(self.rules.suppress_s * 1000)
+        self._quiet_until_ms = self.wall_ms + int(self.rules.suppress_s * 1000)
         return [_dump({"m": "pong", "code": 0, "ts": now_ms, "hp": self.rules.health})]
 
     def _pong(self, message: dict[str, Any], now_ms: int) -> list[Action]:

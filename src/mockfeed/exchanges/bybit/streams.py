@@ -49,11 +49,11 @@ class BybitSession(WsSession):
 
     # -- events ---------------------------------------------------------------------------------
     def on_open(self, now_ms: int) -> list[Action]:
-        self._last_ms = now_ms
+        self._last_ms = self.wall_ms
         return []
 
     def on_text(self, text: str, now_ms: int) -> list[Action]:
-        self._last_ms = now_ms
+        self._last_ms = self.wall_ms
         try:
             message = _decode(text)
             req_id = _req_id(message.get("req_id"))
@@ -67,8 +67,11 @@ class BybitSession(WsSession):
         return handler(message.get("args"), req_id)
 
     def on_tick(self, now_ms: int) -> list[Action]:
-        """Close an idle connection: nothing subscribed and no message for the idle timeout."""
-        if self._closing or self.topics or now_ms - self._last_ms < self._idle_ms:
+        """Close an idle connection: nothing subscribed and no message for the idle timeout.
+
+        Measured in the runtime's monotonic time (``wall_ms``), whatever the market clock does.
+        """
+        if self._closing or self.topics or self.wall_ms - self._last_ms < self._idle_ms:
             return []
         self._closing = True
         return [Close(IDLE_CLOSE_CODE, "idle timeout")]

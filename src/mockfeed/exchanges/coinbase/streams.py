@@ -70,7 +70,7 @@ class CoinbaseSession(WsSession):
         self.plugin = plugin
         self.channels: dict[str, list[str]] = {}  # channel → product ids, in subscription order
         self.sequence = 0
-        self.opened_ms = 0
+        self.opened_ms = 0  # runtime monotonic time (wall_ms) of the handshake
         self.subscribed = False
         self.heartbeat_counter = 0
 
@@ -84,12 +84,13 @@ class CoinbaseSession(WsSession):
 
     # -- runtime hooks ----------------------------------------------------------------------------
     def on_open(self, now_ms: int) -> list[Action]:
-        self.opened_ms = now_ms
+        self.opened_ms = self.wall_ms
         return []
 
     def on_tick(self, now_ms: int) -> list[Action]:
+        age_ms = self.wall_ms - self.opened_ms  # protocol time: unaffected by the market clock
         if not self.subscribed:
-            if now_ms - self.opened_ms >= SUBSCRIBE_DEADLINE_MS:
+            if age_ms >= SUBSCRIBE_DEADLINE_MS:
                 # UNVERIFIED close code: the live feed just disconnects; 1000 tells clients it was deliberate.
                 return [Close(1000, "subscribe timeout")]
             return []
@@ -97,7 +98,7 @@ class CoinbaseSession(WsSession):
             return []
         self.heartbeat_counter += 1
         event = {
-            "current_time": go_time(now_ms, now_ms - self.opened_ms),
+            "current_time": go_time(now_ms, age_ms),
             # A string, as in ccxt's and the docs' sample (the spec shows a number; the client wins).
             "heartbeat_counter": str(self.heartbeat_counter),
         }

@@ -84,7 +84,7 @@ class HyperliquidSession(WsSession):
         }
 
     def on_open(self, now_ms: int) -> list[Action]:
-        self._last_sent = now_ms
+        self._last_sent = self.wall_ms
         return [Send(WELCOME)]
 
     def on_text(self, text: str, now_ms: int) -> list[Action]:
@@ -95,18 +95,19 @@ class HyperliquidSession(WsSession):
         except (schema.MalformedJson, schema.SchemaError):
             actions = [error(f"Error parsing JSON into valid websocket request: {text[:ECHO_LIMIT]}")]
         if any(isinstance(a, Send) for a in actions):
-            self._last_sent = now_ms
+            self._last_sent = self.wall_ms
         return actions
 
     def on_tick(self, now_ms: int) -> list[Action]:
         """Close a connection sent nothing for ``idle_timeout_s``.
 
         A candle subscription gets a push every second, so a connection holding one never idles; any
-        other stays open while the server answers something (a ``pong`` counts).
+        other stays open while the server answers something (a ``pong`` counts). Measured in the
+        runtime's monotonic time (``wall_ms``), whatever the market clock does.
         """
         if self.candles:
-            self._last_sent = now_ms
-        elif now_ms - self._last_sent >= self.plugin.idle_timeout_s * 1000 and not self._closing:
+            self._last_sent = self.wall_ms
+        elif self.wall_ms - self._last_sent >= self.plugin.idle_timeout_s * 1000 and not self._closing:
             self._closing = True
             return [IDLE_CLOSE]
         return []

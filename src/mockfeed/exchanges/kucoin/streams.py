@@ -90,7 +90,7 @@ class KucoinSession(WsSession):
         if self.closed:
             return []
         self.silent_ticks = 0
-        if not self._admit(now_ms):
+        if not self._admit(self.wall_ms):
             return [_error(None, 509, "exceed max permits per 10 seconds")]
         try:
             message = orjson.loads(text)
@@ -105,13 +105,13 @@ class KucoinSession(WsSession):
             return [_error(request_id, 415, "type is not supported")]
         return handler(message, request_id)
 
-    def _admit(self, now_ms: int) -> bool:
-        """Count one client message against KuCoin's 100 per 10 seconds."""
-        while self._recent and now_ms - self._recent[0] >= MESSAGE_WINDOW_MS:
+    def _admit(self, wall_ms: int) -> bool:
+        """Count one client message against KuCoin's 100 per 10 seconds (of monotonic time)."""
+        while self._recent and wall_ms - self._recent[0] >= MESSAGE_WINDOW_MS:
             self._recent.popleft()
         if len(self._recent) >= MAX_MESSAGES:
             return False
-        self._recent.append(now_ms)
+        self._recent.append(wall_ms)
         return True
 
     def _ping(self, message: dict[str, Any], request_id: Any) -> list[Action]:

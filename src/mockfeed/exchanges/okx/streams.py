@@ -51,24 +51,25 @@ class OkxSession(WsSession):
         }
 
     def on_open(self, now_ms: int) -> list[Action]:
-        self._last_sent = now_ms
+        self._last_sent = self.wall_ms
         return []
 
     def on_text(self, text: str, now_ms: int) -> list[Action]:
         actions = self._answer(text, now_ms)
         if any(isinstance(a, Send) for a in actions):
-            self._last_sent = now_ms
+            self._last_sent = self.wall_ms
         return actions
 
     def on_tick(self, now_ms: int) -> list[Action]:
         """Close with 4004 after ``idle_timeout_s`` with no subscription and nothing sent.
 
         A subscribed connection receives a push at least every second, so it never idles; an
-        unsubscribed one stays open while its ``ping``s are answered with ``pong``.
+        unsubscribed one stays open while its ``ping``s are answered with ``pong``. Measured in the
+        runtime's monotonic time (``wall_ms``), whatever the market clock does.
         """
         if self.channels:
-            self._last_sent = now_ms
-        elif now_ms - self._last_sent >= self.idle_ms and not self._closing:
+            self._last_sent = self.wall_ms
+        elif self.wall_ms - self._last_sent >= self.idle_ms and not self._closing:
             self._closing = True
             return [IDLE_CLOSE]
         return []
@@ -92,17 +93,17 @@ class OkxSession(WsSession):
         handler = self._handlers.get(op)
         if handler is None:
             return [self._error("60019", f"Invalid op: {op}", request_id)]
-        if not self._count_op(now_ms):
+        if not self._count_op(self.wall_ms):
             return [self._error("60014", "Requests too frequent", request_id)]
         return handler(message.get("args"), request_id)
 
-    def _count_op(self, now_ms: int) -> bool:
-        """Record one request against the hourly allowance; False if it is used up."""
-        while self._ops and self._ops[0] <= now_ms - _HOUR_MS:
+    def _count_op(self, wall_ms: int) -> bool:
+        """Record one request against the hourly allowance (in monotonic time); False if used up."""
+        while self._ops and self._ops[0] <= wall_ms - _HOUR_MS:
             self._ops.popleft()
         if len(self._ops) >= OPS_PER_HOUR:
             return False
-        self._ops.append(now_ms)
+        self._ops.append(wall_ms)
         return True
 
     def _subscribe(self, args: Any, request_id: str | None) -> list[Action]:

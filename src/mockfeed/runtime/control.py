@@ -1,0 +1,291 @@
+"""The HTTP control endpoint: a small JSON API on its own port that steers a running server.
+
+Routes are a table ``{path: {method: handler}}``. A handler takes a :class:`ControlRequest` and
+returns a :class:`ControlResponse` (or an awaitable of one); raising :class:`BadRequest` answers 400
+with its message. Features add their routes with :meth:`ControlApp.add` or :meth:`ControlApp.extend`;
+:func:`time_routes` is the market clock's table::
+
+    GET  /time                          {"now_ms": ..., "now": "2024-01-01T00:00:00.000Z", "speed": 1.0}
+    POST /time {"advance_ms": 60000}    (or PUT; also {"set_ms": t} and {"speed": x}, combinable)
+
+Every answer is JSON; errors are ``{"error": "..."}`` with 400, 404, 405, 409 or 413, never a
+traceback.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from typing import Any, TypeAlias, TypeVar, cast
+
+import attrs
+import orjson
+import trio
+from hypercorn.config import Config as HypercornConfig
+from hypercorn.trio import serve as hypercorn_serve
+
+from mockfeed.market.clock import Clock, ScaledClock, check_speed, check_time, format_time
+
+log = logging.getLogger("mockfeed.control")
+
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+
+_T = TypeVar("_T")
+
+MAX_BODY_BYTES = 64 * 1024
+SHUTDOWN_GRACE = 2.0  # seconds an in-flight control request gets at shutdown
+
+
+class BadRequest(Exception):
+    """Refuse a control request with 400 and ``{"error": message}``."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@attrs.frozen(slots=True)
+class ControlRequest:
+    """One control request: method, path, raw query string and body."""
+
+    method: str
+    path: str
+    query: str = ""
+    body: bytes = b""
+
+    def json_object(self) -> dict[str, Any]:
+        """The body as a JSON object; :class:`BadRequest` if it is not one."""
+        try:
+            value = orjson.loads(self.body)
+        except orjson.JSONDecodeError:
+            raise BadRequest("the body is not valid JSON; send a JSON object") from None
+        if not isinstance(value, dict):
+            raise BadRequest(f"the body must be a JSON object, got {type(value).__name__}")
+        return value
+
+
+@attrs.frozen(slots=True)
+class ControlResponse:
+    """A JSON answer: status and payload."""
+
+    status: int
+    payload: object
+
+
+ControlHandler: TypeAlias = Callable[[ControlRequest], "ControlResponse | Awaitable[ControlResponse]"]
+RouteTable: TypeAlias = Mapping[str, Mapping[str, ControlHandler]]
+
+
+def error(status: int, message: str, **extra: object) -> ControlResponse:
+    """An error answer ``{"error": message, ...}``."""
+    return ControlResponse(status, {"error": message, **extra})
+
+
+class ControlApp:
+    """An ASGI app routing (path, method) through a table that features extend."""
+
+    def __init__(self, routes: RouteTable | None = None) -> None:
+        self.routes: dict[str, dict[str, ControlHandler]] = {}
+        self.add("/", "GET", self._index)
+        if routes is not None:
+            self.extend(routes)
+
+    def add(self, path: str, method: str, handler: ControlHandler) -> None:
+        """Serve ``method path`` with ``handler``; a (path, method) pair can be added once."""
+        methods = self.routes.setdefault(path, {})
+        if method.upper() in methods:
+            raise ValueError(f"{method.upper()} {path} is already routed")
+        methods[method.upper()] = handler
+
+    def extend(self, routes: RouteTable) -> None:
+        """Add every route of a table ``{path: {method: handler}}``."""
+        for path, methods in routes.items():
+            for method, handler in methods.items():
+                self.add(path, method, handler)
+
+    def _index(self, request: ControlRequest) -> ControlResponse:
+        return ControlResponse(200, {"endpoints": {p: sorted(m) for p, m in sorted(self.routes.items())}})
+
+    async def respond(self, request: ControlRequest) -> ControlResponse:
+        """The answer to one request: the handler's, or a JSON error."""
+        methods = self.routes.get(request.path.rstrip("/") or "/")
+        if methods is None:
+            return error(404, f"no control endpoint {request.path}", endpoints=sorted(self.routes))
+        handler = methods.get(request.method)
+        if handler is None:
+            return error(405, f"{request.method} is not allowed on {request.path}", allowed=sorted(methods))
+        try:
+            answer = handler(request)
+            if inspect.isawaitable(answer):
+                answer = await answer
+            return answer
+        except BadRequest as refused:
+            return error(400, refused.message)
+        except Exception:
+            log.exception("control handler failed on %s %s", request.method, request.path)
+            return error(500, "internal error")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await _lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        body = await _read_body(receive)
+        if body is None:
+            response = error(413, f"the body exceeds {MAX_BODY_BYTES} bytes")
+        else:
+            request = ControlRequest(
+                scope["method"], scope["path"], scope["query_string"].decode("latin-1"), body
+            )
+            response = await self.respond(request)
+        payload = orjson.dumps(response.payload)
+        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
+        await send({"type": "http.response.start", "status": response.status, "headers": headers})
+        await send({"type": "http.response.body", "body": payload})
+
+
+# -- the market clock --------------------------------------------------------------------------------
+
+TIME_KEYS = ("advance_ms", "set_ms", "speed")
+
+
+def time_state(clock: Clock) -> dict[str, object]:
+    """What ``GET /time`` answers: market time (ms and ISO 8601), speed, whether it can be moved."""
+    now = clock.now_ms()
+    speed = clock.speed if isinstance(clock, ScaledClock) else 1.0
+    return {"now_ms": now, "now": format_time(now), "speed": speed,
+            "adjustable": isinstance(clock, ScaledClock)}
+
+
+def change_time(clock: ScaledClock, change: Mapping[str, Any]) -> None:
+    """Apply ``{"advance_ms": n}`` / ``{"set_ms": t}`` and/or ``{"speed": x}``, all or nothing.
+
+    Raises :class:`ValueError` naming the offending key; nothing changes then.
+    """
+    unknown = [k for k in change if k not in TIME_KEYS]
+    if unknown:
+        raise ValueError(f"unknown key {unknown[0]!r}; expected advance_ms, set_ms and/or speed")
+    if not change:
+        raise ValueError("expected at least one of advance_ms, set_ms, speed")
+    if "advance_ms" in change and "set_ms" in change:
+        raise ValueError("advance_ms and set_ms cannot be combined")
+    speed = _checked(change, "speed", check_speed)
+    set_ms = _checked(change, "set_ms", check_time)
+    if set_ms is not None:
+        clock.set_time(set_ms)
+    else:
+        _checked(change, "advance_ms", clock.advance)
+    if speed is not None:
+        clock.set_speed(speed)
+
+
+def _checked(change: Mapping[str, Any], key: str, check: Callable[[Any], _T]) -> _T | None:
+    """``check(change[key])`` (None if the key is absent), its ValueError prefixed with the key."""
+    if key not in change:
+        return None
+    try:
+        return check(change[key])
+    except ValueError as refused:
+        raise ValueError(f"{key}: {refused}") from None
+
+
+def time_routes(clock: Clock) -> RouteTable:
+    """``GET /time``, and ``POST``/``PUT /time`` to move a :class:`ScaledClock`."""
+
+    def show(request: ControlRequest) -> ControlResponse:
+        return ControlResponse(200, time_state(clock))
+
+    def move(request: ControlRequest) -> ControlResponse:
+        if not isinstance(clock, ScaledClock):
+            return error(409, f"this server's clock ({type(clock).__name__}) cannot be moved")
+        try:
+            change_time(clock, request.json_object())
+        except ValueError as refused:
+            raise BadRequest(str(refused)) from None
+        return ControlResponse(200, time_state(clock))
+
+    return {"/time": {"GET": show, "POST": move, "PUT": move}}
+
+
+# -- serving -------------------------------------------------------------------------------------------
+
+
+class ControlServer:
+    """The control app served by hypercorn on its own port."""
+
+    def __init__(self, app: ControlApp, host: str, port: int) -> None:
+        self.app = app
+        self.host = host
+        self._port = port
+        self.port = 0
+        self._stop = trio.Event()
+        self._done = trio.Event()
+
+    @property
+    def url(self) -> str:
+        """Base URL, e.g. ``http://127.0.0.1:9200``."""
+        return f"http://{_url_host(self.host)}:{self.port}"
+
+    async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        """Serve until :meth:`aclose`; reports started once listening."""
+        config = HypercornConfig()
+        config.bind = [f"{_url_host(self.host)}:{self._port}"]
+        config.accesslog = None
+        config.errorlog = log
+        config.loglevel = "WARNING"
+        config.graceful_timeout = SHUTDOWN_GRACE
+
+        async def serve(*, task_status: trio.TaskStatus[list[str]] = trio.TASK_STATUS_IGNORED) -> None:
+            await hypercorn_serve(
+                cast(Any, self.app), config, shutdown_trigger=self._stop.wait, mode="asgi",
+                task_status=task_status,
+            )
+
+        try:
+            async with trio.open_nursery() as nursery:
+                binds: list[str] = await nursery.start(serve)
+                self.port = int(binds[0].rsplit(":", 1)[1])
+                task_status.started()
+        finally:
+            self._done.set()
+
+    async def aclose(self) -> None:
+        """Stop listening, letting an in-flight request finish briefly."""
+        self._stop.set()
+        with trio.move_on_after(SHUTDOWN_GRACE + 0.5):
+            await self._done.wait()
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
+
+
+async def _read_body(receive: Receive) -> bytes | None:
+    """The request body, or None when it exceeds :data:`MAX_BODY_BYTES`."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return b"".join(chunks)
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+async def _lifespan(receive: Receive, send: Send) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return

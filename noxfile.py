@@ -1,4 +1,4 @@
-"""nox sessions: tests, lint, typecheck, bench."""
+"""nox sessions: tests, lint, typecheck, bench, stress."""
 
 from __future__ import annotations
 
@@ -34,3 +34,10 @@ def bench(session: nox.Session) -> None:
     """Benchmarks with their ceilings measured side by side: ``nox -s bench [-- --long]``."""
     session.install("-e", ".[test]")
     session.run("python", "-m", "benchmarks", *session.posargs)
+
+
+@nox.session
+def stress(session: nox.Session) -> None:
+    """Load, leak and shutdown checks with a summary table: ``nox -s stress [-- --quick]``."""
+    session.install("-e", ".[test]")
+    session.run("python", "-m", "benchmarks.stress", *session.posargs)

@@ -154,7 +154,7 @@ async def test_contract_subscribe_pushes_and_unsubscribe(mockfeed_server: Server
         for push in pushes:
             data = push["data"]
             assert (push["symbol"], data["symbol"], data["interval"]) == ("BTC_USDT", "BTC_USDT", "Min1")
-            assert data["t"] % 60 == 0 and isinstance(data["q"], int) and isinstance(data["o"], float)
+            assert data["t"] % 60 == 0 and isinstance(data["q"], int) and isinstance(data["o"], (int, float))
         await send(ws, {"method": "unsub.kline", "param": {"symbol": "BTC_USDT", "interval": "Min1"}})
         while (reply := await text(ws))["channel"] == "push.kline":
             pass

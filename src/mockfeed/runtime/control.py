@@ -22,10 +22,10 @@ from typing import Any, TypeAlias, TypeVar, cast
 import attrs
 import orjson
 import trio
-from hypercorn.config import Config as HypercornConfig
 from hypercorn.trio import serve as hypercorn_serve
 
 from mockfeed.market.clock import Clock, ScaledClock, check_speed, check_time, format_time
+from mockfeed.runtime.http_config import BoundedConfig
 
 log = logging.getLogger("mockfeed.control")
 
@@ -232,7 +232,7 @@ class ControlServer:
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         """Serve until :meth:`aclose`; reports started once listening."""
-        config = HypercornConfig()
+        config = BoundedConfig()
         config.bind = [f"{_url_host(self.host)}:{self._port}"]
         config.accesslog = None
         config.errorlog = log

@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import attrs
+import trio
 
 from mockfeed.exchanges.base import ExchangePlugin, RestHandler, RestRequest, RestResponse
 from mockfeed.market.clock import Clock
@@ -19,7 +20,8 @@ Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
-MAX_BODY_BYTES = 64 * 1024
+MAX_BODY_BYTES = 64 * 1024  # larger request bodies are refused with 413
+BODY_TIMEOUT = 10.0  # seconds a client gets to send a whole request body, else 408
 
 
 class RestApp:
@@ -41,17 +43,8 @@ class RestApp:
             return
         if scope["type"] != "http":
             return
-        body = await _read_body(receive)
-        client = scope.get("client") or ("127.0.0.1", 0)
-        request = RestRequest(
-            method=scope["method"],
-            path=scope["path"],
-            query=tuple(parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)),
-            body=body or b"",
-            now_ms=self.clock.now_ms(),
-            client=str(client[0]),
-        )
-        response = self.respond(request) if body is not None else _too_large()
+        body = await _read_body(scope, receive)
+        response = body if isinstance(body, RestResponse) else self.respond(self._request(scope, body))
         headers = [
             (b"content-type", response.content_type.encode()),
             (b"content-length", str(len(response.body)).encode()),
@@ -59,6 +52,17 @@ class RestApp:
         ]
         await send({"type": "http.response.start", "status": response.status, "headers": headers})
         await send({"type": "http.response.body", "body": response.body})
+
+    def _request(self, scope: Scope, body: bytes) -> RestRequest:
+        client = scope.get("client") or ("127.0.0.1", 0)
+        return RestRequest(
+            method=scope["method"],
+            path=scope["path"],
+            query=tuple(parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)),
+            body=body,
+            now_ms=self.clock.now_ms(),
+            client=str(client[0]),
+        )
 
     def respond(self, request: RestRequest) -> RestResponse:
         """The plugin's answer to one request."""
@@ -93,25 +97,37 @@ def _compile(path: str) -> re.Pattern[str]:
     return re.compile("^" + "".join(literal) + "$")
 
 
-async def _read_body(receive: Receive) -> bytes | None:
-    """The request body, or None when it exceeds :data:`MAX_BODY_BYTES`."""
+async def _read_body(scope: Scope, receive: Receive) -> bytes | RestResponse:
+    """The request body, or the refusal when it is too large or does not arrive in time."""
+    if _declared_length(scope) > MAX_BODY_BYTES:
+        return _refusal(413, b"Payload Too Large")
     chunks: list[bytes] = []
     size = 0
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            return b"".join(chunks)
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            return None
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            return b"".join(chunks)
+    with trio.move_on_after(BODY_TIMEOUT):
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return b"".join(chunks)
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > MAX_BODY_BYTES:
+                return _refusal(413, b"Payload Too Large")
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return b"".join(chunks)
+    return _refusal(408, b"Request Timeout")
 
 
-def _too_large() -> RestResponse:
-    return RestResponse(413, b"Payload Too Large", content_type="text/plain")
+def _declared_length(scope: Scope) -> int:
+    """The Content-Length the client announced (0 when absent; h11 has checked the syntax)."""
+    for name, value in scope.get("headers", ()):
+        if name == b"content-length":
+            return int(value)
+    return 0
+
+
+def _refusal(status: int, text: bytes) -> RestResponse:
+    return RestResponse(status, text, (("Connection", "close"),), content_type="text/plain")
 
 
 async def _lifespan(receive: Receive, send: Send) -> None:

@@ -10,9 +10,8 @@ from functools import partial
 from typing import Any, cast
 
 import trio
-from hypercorn.config import Config as HypercornConfig
 from hypercorn.trio import serve as hypercorn_serve
-from trio_websocket import WebSocketRequest, serve_websocket
+from trio_websocket import ConnectionClosed, WebSocketRequest, serve_websocket
 
 from mockfeed.config import ServerConfig
 from mockfeed.exchanges import ExchangeType, create_plugin
@@ -20,6 +19,7 @@ from mockfeed.exchanges.base import ExchangePlugin, WsReject
 from mockfeed.market import MarketModel
 from mockfeed.market.clock import Clock, ScaledClock, parse_time
 from mockfeed.runtime.control import ControlApp, ControlServer, time_routes
+from mockfeed.runtime.http_config import BoundedConfig
 from mockfeed.runtime.hub import Hub
 from mockfeed.runtime.rest import RestApp
 from mockfeed.runtime.ws import Connection
@@ -76,7 +76,7 @@ class ExchangeServer:
         try:
             with self._scope:
                 async with trio.open_nursery() as nursery:
-                    config = HypercornConfig()
+                    config = BoundedConfig()
                     config.bind = [f"{_url_host(self.host)}:{self._ports[0]}"]
                     config.accesslog = None
                     config.errorlog = log
@@ -101,7 +101,7 @@ class ExchangeServer:
     async def _serve_rest(
         self,
         app: RestApp,
-        config: HypercornConfig,
+        config: BoundedConfig,
         *,
         task_status: trio.TaskStatus[list[str]] = trio.TASK_STATUS_IGNORED,
     ) -> None:
@@ -127,15 +127,24 @@ class ExchangeServer:
 
     async def _handle_ws(self, request: WebSocketRequest) -> None:
         path, _, query = request.path.partition("?")
-        session = self.plugin.open_session(path, query)
-        if isinstance(session, WsReject):
-            await request.reject(session.status, body=session.body)
-            return
-        ws = await request.accept()
+        try:
+            session = self.plugin.open_session(path, query)
+        except Exception:
+            log.exception("plugin failed to open a session on %s", request.path)
+            session = WsReject(500)
+        try:
+            if isinstance(session, WsReject):
+                await request.reject(session.status, body=session.body)
+                return
+            ws = await request.accept()
+        except ConnectionClosed:
+            return  # the client left during the handshake: nobody else is affected
         connection = Connection(ws, session, self.hub, self.clock, self.plugin.heartbeat)
         self.connections.add(connection)
         try:
             await connection.run()
+        except Exception:
+            log.exception("connection failed")  # one connection never takes the server down
         finally:
             self.connections.discard(connection)
             self.hub.remove_all(connection)

@@ -58,6 +58,10 @@ INTERVAL_UNSUPPORTED = "Subscription ohlc interval not supported"
 ALREADY_SUBSCRIBED = "Already subscribed"
 NOT_SUBSCRIBED = "Subscription Not Found"
 PRIVATE_CHANNEL = "Private data and trading are unavailable on this endpoint. Try ws-auth.kraken.com"
+#: Symbols one subscribe or unsubscribe may name (a mock bound, UNVERIFIED on Kraken): each gets
+#: its own reply, so an unbounded list would let one 1 MiB message cost ~1 s and ~12 MB of replies.
+MAX_SYMBOLS = 1000
+TOO_MANY_SYMBOLS = f"Too many symbols in one request (at most {MAX_SYMBOLS})"
 PRIVATE_CHANNELS = frozenset({"executions", "balances", "level3"})
 _OHLC_FIELDS = frozenset({"channel", "symbol", "interval", "snapshot"})
 _PAIR_FORMAT = re.compile(r"[A-Z0-9]{1,16}/[A-Z0-9]{1,16}")
@@ -88,6 +92,8 @@ def _names(raw: Any, text: str) -> list[str]:
     """A non-empty array of pair names."""
     if not isinstance(raw, list) or not raw or not all(isinstance(s, str) for s in raw):
         raise Refusal(text)
+    if len(raw) > MAX_SYMBOLS:
+        raise Refusal(TOO_MANY_SYMBOLS)
     return raw
 
 

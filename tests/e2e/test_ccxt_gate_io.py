@@ -54,6 +54,11 @@ async def _ws_flow(server: ThreadedServer, symbol: str) -> None:
     async with cx.open_client(ccxtpro.gate, server, streaming=streaming) as client, asyncio.timeout(20):
         updates = await cx.watch_updates(client, symbol, "1m", 2, 20)
         [ws] = client.clients.values()
+        for _ in range(60):  # the updates can come before the first keep-alive round trip
+            if ws.lastPong is not None:
+                break
+            await asyncio.sleep(0.05)
+        assert ws.lastPong is not None, "protocol pongs not seen"
         pong_age = client.milliseconds() - ws.lastPong
         with pytest.raises(BadRequest, match="unknown interval"):
             await client.watch_ohlcv(symbol, "2h")

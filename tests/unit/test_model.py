@@ -6,9 +6,17 @@ a boundary of every standard interval but ``3d``), so results do not depend on t
 
 from __future__ import annotations
 
+import hashlib
+import math
+import os
+import random
+import statistics
+import subprocess
+import sys
 from collections.abc import Sequence
 from decimal import Decimal
 from itertools import pairwise
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -22,9 +30,13 @@ from mockfeed.market import (
     Candle,
     Interval,
     MarketModel,
+    daypath,
+    draws,
+    nodes,
     pair_spec,
     parse_pairs,
 )
+from mockfeed.market.model import RawCandle
 
 SECOND_MS = 1000
 HOUR_MS = 3_600_000
@@ -613,3 +625,252 @@ def test_parse_pairs_specs_build_a_model() -> None:
     assert model.tick_size("BTC-USDT") == Decimal("0.01")
     with pytest.raises(KeyError):
         model.pair("DOGE-USDT")
+
+
+# -- the two ways of computing nodes, raw integers, bounded caches ---------------------------------
+
+
+def model_with(seed: int, names: Sequence[str], **kwargs: Any) -> MarketModel:
+    """A new model with cold caches and any constructor option."""
+    return MarketModel([pair_spec(name) for name in names], seed=seed, **kwargs)
+
+
+@few
+@given(
+    seed=seeds,
+    pair=any_pairs,
+    interval=standard,
+    t=history,
+    limit=st.integers(min_value=1, max_value=300),
+)
+def test_numpy_and_python_give_identical_candles(
+    seed: int, pair: str, interval: Interval, t: int, limit: int
+) -> None:
+    """numpy only accelerates: computing every node in pure Python gives the very same integers."""
+    pytest.importorskip("mockfeed.market.nodes_np")  # numpy installed
+    fast = model_with(seed, [pair], backend="numpy")
+    slow = model_with(seed, [pair], backend="python")
+    page = fast.raw_candles(pair, interval, now_ms=NOW_MS, limit=limit, end_ms=t)
+    assert page == slow.raw_candles(pair, interval, now_ms=NOW_MS, limit=limit, end_ms=t)
+    assert page
+    second = t // 1000
+    assert fast.pair(pair).node(3, second) == slow.pair(pair).node(3, second)
+
+
+def _parent(draw: st.DrawFn, level: int) -> nodes.Node:
+    """A node value that a parent could hold: prices in range, average prices within it."""
+    low = draw(st.integers(min_value=1, max_value=10**9))
+    high = low + draw(st.sampled_from([0, 1, 2, draw(st.integers(min_value=0, max_value=low // 5 + 3))]))
+    o = draw(st.integers(min_value=low, max_value=high))
+    c = draw(st.integers(min_value=low, max_value=high))
+    cap = max(0, min(10**12, (1 << 60) // (high * 2)))
+    buy = draw(st.sampled_from([0, 1, 3, draw(st.integers(min_value=0, max_value=cap))]))
+    sell = draw(st.sampled_from([0, 2, draw(st.integers(min_value=0, max_value=cap))]))
+    at = draw(st.floats(min_value=0.0, max_value=1.0))
+    buy_q = low * buy + int((high - low) * buy * at)
+    sell_q = low * sell + int((high - low) * sell * (1.0 - at))
+    trades = draw(st.integers(min_value=1, max_value=10**6)) if buy + sell else 0
+    return (o, high, low, c, buy, sell, buy_q, sell_q, trades)
+
+
+@settings(max_examples=400, deadline=None)
+@given(data=st.data(), level=st.sampled_from([1, 2]), key=st.integers(min_value=0, max_value=2**64 - 1))
+def test_children_are_exact_and_in_range(data: st.DataObject, level: int, key: int) -> None:
+    """Any node splits into children that aggregate to it exactly, each one a valid candle."""
+    np = pytest.importorskip("numpy")
+    nodes_np = pytest.importorskip("mockfeed.market.nodes_np")
+    value = data.draw(st.composite(_parent)(level))
+    params = nodes.PathParams(pair_spec(data.draw(any_pairs)))
+    n = nodes.LEVELS[level][1]
+    flat = nodes.expand(params, level, key, value)
+    with np.errstate(all="ignore"):
+        assert nodes_np.expand(params, level, [key], np.array([value])).tolist() == [flat]
+    kids = [nodes.column_node(flat, n, i) for i in range(n)]
+    assert nodes.combine(kids) == value
+    h, low = value[1], value[2]
+    for before, after in pairwise(kids):
+        assert after[0] == before[3]
+    for ko, kh, kl, kc, buy, sell, buy_q, sell_q, trades in kids:
+        assert low <= kl <= min(ko, kc) <= max(ko, kc) <= kh <= h
+        assert min(buy, sell, trades) >= 0
+        assert kl * buy <= buy_q <= kh * buy
+        assert kl * sell <= sell_q <= kh * sell
+
+
+@few
+@given(key=st.integers(min_value=0, max_value=2**64 - 1), o=st.integers(1, 10**8), move=st.floats(-0.3, 0.3))
+def test_days_agree_between_numpy_and_python(key: int, o: int, move: float) -> None:
+    """A day's value and hours are the same computed alone in Python or in a numpy batch."""
+    np = pytest.importorskip("numpy")
+    nodes_np = pytest.importorskip("mockfeed.market.nodes_np")
+    c = max(1, round(o * (1 + move)))
+    params = nodes.PathParams(pair_spec("SOL-USDT"))
+    value, hours = nodes.expand_day(params, key, o, c)
+    with np.errstate(all="ignore"):
+        values, columns = nodes_np.expand_days(params, [key, key ^ 1], np.array([o, o]), np.array([c, c]))
+    assert tuple(values[0].tolist()) == value
+    assert columns[0].tolist() == hours
+    assert nodes.combine([nodes.column_node(hours, 24, i) for i in range(24)]) == value
+
+
+def test_draws_look_standard() -> None:
+    """The counter-based normals have mean 0 and deviation 1; uniforms lie in [0, 1)."""
+    normals = [draws.normal_of(draws.word(12345, k)) for k in range(1, 20_001)]
+    assert abs(statistics.fmean(normals)) < 0.03
+    assert 0.97 < statistics.pstdev(normals) < 1.03
+    assert max(abs(z) for z in normals) < 3.47
+    lanes = [u for k in range(1, 2_001) for u in draws.uniforms_of(draws.word(999, k))]
+    assert min(lanes) >= 0.0
+    assert max(lanes) < 1.0
+    assert 0.48 < statistics.fmean(lanes) < 0.52
+
+
+def test_same_candles_in_another_process() -> None:
+    """Another interpreter (other hash seed, other imports) computes the same candles."""
+    script = (
+        "from mockfeed.market import Interval, MarketModel, pair_spec\n"
+        f"m = MarketModel([pair_spec('ETH-USDT')], seed={SEED})\n"
+        f"print(m.raw_candles('ETH-USDT', Interval.parse('1m'), now_ms={NOW_MS}, limit=500,"
+        f" end_ms={NOW_MS - 400 * DAY_MS}))\n"
+    )
+    env = {**os.environ, "PYTHONHASHSEED": "12345"}
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120, check=True
+    ).stdout
+    here = fresh(names=["ETH-USDT"]).raw_candles(
+        "ETH-USDT", Interval.parse("1m"), now_ms=NOW_MS, limit=500, end_ms=NOW_MS - 400 * DAY_MS
+    )
+    assert out.strip() == repr(here)
+
+
+@some
+@given(pair=any_pairs, interval=standard, t=history, limit=st.integers(min_value=1, max_value=60))
+def test_raw_candles_are_the_candles_as_integers(pair: str, interval: Interval, t: int, limit: int) -> None:
+    """raw_candles returns the candles' values as integers of ticks, lots and tick×lot."""
+    raw: list[RawCandle] = MODEL.raw_candles(pair, interval, now_ms=NOW_MS, limit=limit, start_ms=t)
+    candles = MODEL.candles(pair, interval, now_ms=NOW_MS, limit=limit, start_ms=t)
+    model = MODEL.pair(pair)
+    assert [model.candle_from_raw(r) for r in raw] == candles
+    spec = model.spec
+    for r, c in zip(raw, candles, strict=True):
+        assert c.open == r[2] * spec.tick_size
+        assert c.quote_volume == r[7] * spec.tick_size * spec.lot_size
+
+
+@some
+@given(
+    pair=pairs,
+    code=st.sampled_from((*CHEAP_CODES, "5m", "12h", "3d", "1M")),
+    t=recent,
+    picks=st.lists(st.integers(min_value=0, max_value=120), min_size=1, max_size=40),
+    cut=st.integers(min_value=0, max_value=130),
+    zone=st.sampled_from([0, 8 * HOUR_MS, -(5 * HOUR_MS + 30 * 60_000)]),
+)
+def test_batch_equals_one_by_one(
+    pair: str, code: str, t: int, picks: list[int], cut: int, zone: int
+) -> None:
+    """candles_at over any ascending opens (gaps, forming, future) equals candle_at one by one."""
+    interval = Interval.parse(code).in_zone(zone)
+    grid = [interval.floor(t)]
+    for _ in range(130):
+        grid.append(interval.next(grid[-1]))
+    opens = [grid[i] for i in sorted(set(picks))]
+    now = grid[cut] + 1234
+    model = fresh(names=[pair]).pair(pair)
+    alone = fresh(names=[pair]).pair(pair)
+    assert model.candles_at(interval, opens, now) == [alone.candle_at(interval, o, now) for o in opens]
+    everything = grid[: max(picks) + 1]
+    assert model.candles_at(interval, everything, now) == [model.candle_at(interval, o, now) for o in everything]
+
+
+@some
+@given(pair=any_pairs, code=st.sampled_from(("1s", "1m", "5m", "1h", "4h")), t=history)
+def test_average_price_within_range_anywhere(pair: str, code: str, t: int) -> None:
+    """Anywhere in history, each candle's average price (total and taker buy) lies in its range."""
+    for c in MODEL.candles(pair, Interval.parse(code), now_ms=NOW_MS, limit=30, start_ms=t):
+        assert c.low * c.volume <= c.quote_volume <= c.high * c.volume
+        assert c.low * c.taker_buy_volume <= c.taker_buy_quote_volume <= c.high * c.taker_buy_volume
+
+
+@pytest.mark.parametrize("code", ["1m", "1h", "1d"])
+def test_volume_rises_with_moves(code: str) -> None:
+    """Candles with wide ranges trade more than quiet ones, across pairs and seeds."""
+    interval = Interval.parse(code)
+    for seed in (1, 2, 3):
+        for pair in DEFAULT_PAIRS:
+            page = fresh(seed, [pair]).candles(pair, interval, now_ms=NOW_MS, limit=600, end_ms=NOW_MS - DAY_MS)
+            ranked = sorted(page, key=lambda c: (c.high - c.low) / c.open)
+            third = len(ranked) // 3
+            quiet = statistics.fmean(float(c.quote_volume) for c in ranked[:third])
+            busy = statistics.fmean(float(c.quote_volume) for c in ranked[-third:])
+            assert busy > 1.2 * quiet, (seed, pair, quiet, busy)
+
+
+def test_caches_stay_bounded_while_wandering() -> None:
+    """Pages anywhere in history never grow a cache beyond its bound."""
+    model = fresh(names=["BTC-USDT"], cache_size=32)
+    rng = random.Random(7)
+    codes = ("1s", "1m", "5m", "1h", "4h", "1d", "1w")
+    for _ in range(150):
+        interval = Interval.parse(rng.choice(codes))
+        end = rng.randrange(DEFAULT_HISTORY_START_MS, NOW_MS)
+        page = model.candles("BTC-USDT", interval, now_ms=NOW_MS, limit=rng.randrange(1, 400), end_ms=end)
+        assert page
+        info = model.pair("BTC-USDT").cache_info()
+        for name in ("expansions", "days", "path_points"):
+            assert info[name] <= info[f"{name}_max"], info
+
+
+def test_default_caches_are_a_few_megabytes() -> None:
+    """The default bounds keep a pair's caches to about 7.5 MB (4.4 KB per expanded node)."""
+    info = fresh(names=["BTC-USDT"]).pair("BTC-USDT").cache_info()
+    worst = info["expansions_max"] * 4_500 + info["days_max"] * 520 + info["path_points_max"] * 110
+    assert worst < 8_000_000
+
+
+#: sha256 of the pages in :func:`test_candles_are_pinned`. Change it only when the model is meant to
+#: change; anything else that moves it (a platform, a numpy version) breaks determinism.
+PINNED = "1c1372bfc116262feb1cb4c18ddc4f11794f7ea7501ad0f9ae15e6d441a7e370"
+
+
+@pytest.mark.parametrize("backend", ["python", "numpy"])
+def test_candles_are_pinned(backend: str) -> None:
+    """The same seed gives the same candles on every machine, with or without numpy."""
+    if backend == "numpy":
+        pytest.importorskip("mockfeed.market.nodes_np")
+    names = ("BTC-USDT", "DOGE-USDT", "FOO-BAR")
+    model = model_with(SEED, names, backend=backend)
+    digest = hashlib.sha256()
+    for pair in names:
+        for code, back in (("1s", 3), ("1m", 700), ("1h", 1500), ("1d", 0), ("1M", 0)):
+            page = model.raw_candles(
+                pair, Interval.parse(code), now_ms=NOW_MS, limit=200, end_ms=NOW_MS - back * DAY_MS
+            )
+            digest.update(repr(page).encode())
+    assert digest.hexdigest() == PINNED
+
+
+def test_exp_and_log_are_accurate() -> None:
+    """The day path's own exp and log agree with the C library's to a few units in the last place."""
+    rng = random.Random(3)
+    for _ in range(2_000):
+        x = rng.uniform(-40.0, 34.0)
+        assert daypath.exp(x) == pytest.approx(math.exp(x), rel=2e-15)
+        y = 10 ** rng.uniform(-9.0, 15.0)
+        assert daypath.log(y) == pytest.approx(math.log(y), rel=2e-15, abs=1e-15)
+    for ticks in (1, 60, 10_000, 300_000, 5_000_000, 10**14):
+        assert round(daypath.exp(daypath.log(float(ticks)))) == ticks
+
+
+@few
+@given(
+    first=st.integers(min_value=-4000, max_value=4000),
+    count=st.integers(min_value=1, max_value=600),
+    limit=st.sampled_from([3, 50, 8192]),
+)
+def test_day_path_ranges_equal_single_days(first: int, count: int, limit: int) -> None:
+    """Prices of a run of days equal each day's price alone, whatever the path cache holds."""
+    whole = daypath.DayPath(987, 12.0, 0.03)
+    small = daypath.DayPath(987, 12.0, 0.03, cache_limit=limit)
+    last = first + count - 1
+    assert whole.prices(first, last) == [small.price(x) for x in range(first, last + 1)]

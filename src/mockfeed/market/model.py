@@ -2,302 +2,297 @@
 
 Every candle is a pure function of ``(seed, pair, time)``. The path is built coarse to fine:
 
-* Day-boundary log prices come from a dyadic Brownian construction around an anchor date
-  (2025-01-01), so the price at any day costs O(log N) counter-based normal draws, never a walk from
-  an origin.
+* Day-boundary prices come from a dyadic Brownian construction around an anchor date (2025-01-01),
+  so the price at any day costs O(log N) counter-based draws (:mod:`mockfeed.market.daypath`).
 * A node (a day, an hour, a minute) expands into its children (24 hours, 60 minutes, 60 seconds)
-  with a Brownian bridge between its open and close, squeezed into its high/low range. The child that
-  holds the highest point takes the node's high exactly, and the one with the lowest point its low;
-  volumes, quote volumes and trade counts are split exactly (integer units) among the children.
+  with a Brownian bridge squeezed into its range; volumes, quote volumes and trades are split
+  exactly in integers (:mod:`mockfeed.market.nodes`, and :mod:`mockfeed.market.nodes_np` for many
+  nodes at once).
 
 So every interval is the exact aggregate of 1-second candles: a candle's high is the max of its
 children's, its volume their sum, and so on, at every level. Intervals that are not nodes (3m, 4h,
 1w, 1M...) are aggregates of the nodes that tile them.
 
 Prices are integers of ticks, base volumes integers of lots, quote volumes integers of tick×lot, so
-sums are exact; decimals are made only at the edge (:class:`Candle`).
+sums are exact; decimals are made only at the edge (:class:`Candle`). :meth:`PairModel.raw_at` and
+:meth:`MarketModel.raw_candles` hand out those integers directly (:data:`RawCandle`), for encoders
+that format numbers themselves.
+
+Caches are bounded per pair (see :class:`PairModel`); whatever is evicted is recomputed identically.
 """
 
 from __future__ import annotations
 
-import hashlib
-import math
-import random
+from array import array
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from decimal import Decimal
-from typing import TypeAlias
+from itertools import pairwise, repeat
+from types import ModuleType
+from typing import Any, Literal, TypeAlias
 
+from mockfeed.market import daypath, draws, nodes
 from mockfeed.market.candle import Candle
+from mockfeed.market.daypath import DayPath, OutOfRange
 from mockfeed.market.interval import Interval
+from mockfeed.market.nodes import FIELDS, LEVELS, SECOND_LEVEL, Node, column_node, combine
 from mockfeed.market.pairs import PairSpec
 
-#: Node values: (open, high, low, close, taker-buy base, taker-sell base, taker-buy quote,
-#: taker-sell quote, trades), prices in ticks, base in lots, quote in tick×lot.
-Node: TypeAlias = tuple[int, int, int, int, int, int, int, int, int]
+__all__ = [
+    "ANCHOR_MS",
+    "DEFAULT_HISTORY_START_MS",
+    "Backend",
+    "MarketModel",
+    "Node",
+    "OutOfRange",
+    "PairModel",
+    "RawCandle",
+]
+
+#: A candle as integers, in :class:`Candle` field order: (open_time, close_time, open, high, low,
+#: close, volume, quote_volume, trades, taker_buy_volume, taker_buy_quote_volume, closed); prices
+#: in ticks, base volumes in lots, quote volumes in tick×lot (multiply by the pair's
+#: ``tick_size``, ``lot_size`` and ``tick_size * lot_size``).
+RawCandle: TypeAlias = tuple[int, int, int, int, int, int, int, int, int, int, int, bool]
+#: "auto": numpy for batches of nodes when it is installed; "numpy": always; "python": never.
+Backend: TypeAlias = Literal["auto", "numpy", "python"]
 
 ANCHOR_MS = 1_735_689_600_000  # 2025-01-01T00:00:00Z: where each pair's start price holds
 DEFAULT_HISTORY_START_MS = 1_483_228_800_000  # 2017-01-01T00:00:00Z: first candle served
 
 _DAY = 86_400
 _ANCHOR_DAY = ANCHOR_MS // 1000 // _DAY
-_DYADIC_LEVELS = 17  # the path is defined for 2**17 days (about 359 years) on each side of the anchor
-# (seconds per node, children per node) for day, hour, minute; seconds have no children.
-_LEVELS = ((86_400, 24), (3_600, 60), (60, 60), (1, 0))
-_SECOND_LEVEL = 3
-_SECONDS_PER_YEAR = 365 * _DAY
+_SIZES = (86_400, 3_600, 60, 1)  # seconds per node, per level
+#: "auto" hands numpy batches of at least this many children (below, its per-call cost loses)...
+NUMPY_MIN_CHILDREN = 40
+#: ... or of at least this many day values.
+NUMPY_MIN_DAYS = 8
+#: A lone missing hour or minute is expanded with up to this many following siblings: one numpy
+#: batch costs about two single expansions, and requests walk forward in time.
+PREFETCH = 16
+#: Pages of at least this many candles are assembled from whole series of nodes.
+_SERIES_MIN_CANDLES = 4
+#: Bound on integers a pair's nodes may reach for numpy's int64 (quote volumes are the largest).
+_INT64_SAFE = 1 << 61
+_DAY_VALUE_FACTOR = 4  # days remembered per expanded node in the cache
+
+_numpy_nodes: ModuleType | None = None
+_numpy_tried = False
 
 
-class OutOfRange(ValueError):
-    """Raised for a time outside the model's span."""
+def _accelerator() -> ModuleType | None:
+    """:mod:`mockfeed.market.nodes_np` (importing numpy on first use), or None without numpy."""
+    global _numpy_nodes, _numpy_tried
+    if not _numpy_tried:
+        _numpy_tried = True
+        try:
+            from mockfeed.market import nodes_np
+        except ImportError:  # without numpy the model computes the same candles in pure Python
+            nodes_np = None  # type: ignore[assignment]
+        _numpy_nodes = nodes_np
+    return _numpy_nodes
 
 
 class PairModel:
-    """The synthetic market of one pair under one seed."""
+    """The synthetic market of one pair under one seed.
 
-    def __init__(self, spec: PairSpec, seed: int, history_start_ms: int, cache_size: int) -> None:
+    Memory is bounded: at most ``cache_size`` expanded nodes (an hour's 60 minutes or a minute's 60
+    seconds take 4.4 KB, a day's 24 hours 1.8 KB), ``4 × cache_size`` day values (about 0.5 KB
+    each) and 8,192 day-path points (about 0.1 KB each). With the default 1,024 that is at most
+    about 7.5 MB per pair, whatever is asked.
+    """
+
+    def __init__(
+        self,
+        spec: PairSpec,
+        seed: int,
+        history_start_ms: int,
+        cache_size: int,
+        backend: Backend = "auto",
+    ) -> None:
         self.spec = spec
         self.seed = seed
         self.history_start_s = history_start_ms // 1000 // _DAY * _DAY
         self._tick = spec.tick_size
         self._lot = spec.lot_size
         self._quote_unit = spec.tick_size * spec.lot_size
-        self._sigma_s = spec.volatility / math.sqrt(_SECONDS_PER_YEAR)
-        self._log_anchor = math.log(float(spec.start_price / spec.tick_size))
-        self._key_prefix = f"{seed}|{spec.name}|".encode()
-        self._path_cache: dict[tuple[int, int], float] = {}
-        self._expansions: OrderedDict[tuple[int, int], tuple[Node, list[Node]]] = OrderedDict()
-        self._day_values: dict[int, Node] = {}
-        self._cache_size = cache_size
+        self._params = nodes.PathParams(spec)
+        self._key = draws.pair_key(seed, spec.name)
+        log_anchor = daypath.log(float(spec.start_price / spec.tick_size))
+        self._path = DayPath(self._key, log_anchor, self._params.day_sigma)
+        self._cache_size = max(1, cache_size)
+        self._blocks: OrderedDict[tuple[int, int], Sequence[int]] = OrderedDict()
+        self._days: dict[int, Node] = {}
+        self._day_limit = _DAY_VALUE_FACTOR * self._cache_size
+        # A day's quote volume in tick×lot units, with room for the busiest day's factor (< 3.8)
+        # and for high × volume (< 3 × quote).
+        biggest = 8.0 * spec.daily_quote_volume / float(self._quote_unit)
+        self._int64_safe = biggest < _INT64_SAFE
+        if backend == "numpy" and (not self._int64_safe or _accelerator() is None):
+            raise ValueError(f"numpy backend unavailable for {spec.name}")
+        self._backend = backend if self._int64_safe else "python"
 
-    # -- randomness ---------------------------------------------------------------------------
-    def _digest(self, tag: str) -> bytes:
-        return hashlib.blake2b(self._key_prefix + tag.encode(), digest_size=16).digest()
+    def cache_info(self) -> dict[str, int]:
+        """How full each cache is, beside its bound (``*_max``)."""
+        return {
+            "expansions": len(self._blocks),
+            "expansions_max": self._cache_size,
+            "days": len(self._days),
+            "days_max": self._day_limit,
+            "path_points": self._path.size,
+            "path_points_max": self._path.limit + 2,
+        }
 
-    def _normal(self, tag: str) -> float:
-        raw = self._digest(tag)
-        u1 = (int.from_bytes(raw[:8], "little") + 1) / 18446744073709551617.0
-        u2 = int.from_bytes(raw[8:], "little") / 18446744073709551616.0
-        return math.sqrt(-2.0 * math.log(u1)) * math.cos(2.0 * math.pi * u2)
-
-    def _rng(self, level: int, index: int) -> random.Random:
-        return random.Random(int.from_bytes(self._digest(f"n{level}:{index}"), "little"))
-
-    # -- the day path ---------------------------------------------------------------------------
-    def _day_log_price(self, day: int) -> float:
-        """Log price (in ticks) at 00:00 UTC of ``day`` (days since 1970-01-01)."""
-        offset = day - _ANCHOR_DAY
-        side, x = (1, offset) if offset >= 0 else (-1, -offset)
-        span = 1 << _DYADIC_LEVELS
-        if x > span:
-            raise OutOfRange("time is outside the model's span")
-        sigma_day = self._sigma_s * math.sqrt(_DAY)
-        lo, v_lo = 0, self._log_anchor
-        hi = span
-        v_hi = self._path_cache.get((side, hi))
-        if v_hi is None:
-            v_hi = self._log_anchor + sigma_day * math.sqrt(span) * self._normal(f"p{side}:top")
-            self._path_cache[(side, hi)] = v_hi
-        while True:
-            if x == lo:
-                return v_lo
-            if x == hi:
-                return v_hi
-            mid = (lo + hi) // 2
-            v_mid = self._path_cache.get((side, mid))
-            if v_mid is None:
-                spread = sigma_day * math.sqrt((hi - lo) / 4)
-                v_mid = (v_lo + v_hi) / 2 + spread * self._normal(f"p{side}:{mid}")
-                if len(self._path_cache) > 200_000:
-                    self._path_cache.clear()
-                self._path_cache[(side, mid)] = v_mid
-            if x < mid:
-                hi, v_hi = mid, v_mid
-            else:
-                lo, v_lo = mid, v_mid
-
-    def _day_price(self, day: int) -> int:
-        return max(1, round(math.exp(self._day_log_price(day))))
+    # -- backends -------------------------------------------------------------------------------
+    def _numpy_for(self, count: int, minimum: int) -> ModuleType | None:
+        """The numpy twin if a batch of ``count`` (children or days) should use it."""
+        if self._backend == "python" or (self._backend == "auto" and count < minimum):
+            return None
+        return _accelerator()
 
     # -- nodes ----------------------------------------------------------------------------------
     def node(self, level: int, index: int) -> Node:
         """The value of node ``index`` (counted from the epoch) at ``level`` (0 day ... 3 second)."""
         if level == 0:
-            return self._day_value(index)
-        size = _LEVELS[level - 1][1]
-        parent, position = divmod(index, size)
-        return self._expand(level - 1, parent)[1][position]
+            value = self._days.get(index)
+            return value if value is not None else self._day_values(index, index + 1)[0]
+        n = LEVELS[level - 1][1]
+        parent, position = divmod(index, n)
+        return column_node(self._expansions(level - 1, parent, parent + 1, True)[0], n, position)
 
-    def _expand(self, level: int, index: int) -> tuple[Node, list[Node]]:
-        key = (level, index)
-        cached = self._expansions.get(key)
-        if cached is not None:
-            self._expansions.move_to_end(key)
-            return cached
+    def _nodes(self, level: int, i0: int, i1: int) -> list[Node]:
+        """Values of the nodes ``[i0, i1)`` at ``level``."""
         if level == 0:
-            result = self._expand_day(index)
-        else:
-            value = self.node(level, index)
-            result = (value, self._children(level, index, value, None))
-        self._expansions[key] = result
-        if len(self._expansions) > self._cache_size:
-            self._expansions.popitem(last=False)
-        return result
+            return self._day_values(i0, i1)
+        n = LEVELS[level - 1][1]
+        p0 = i0 // n
+        blocks = self._expansions(level - 1, p0, (i1 - 1) // n + 1, True)
+        return [column_node(blocks[i // n - p0], n, i % n) for i in range(i0, i1)]
 
-    def _day_value(self, day: int) -> Node:
-        value = self._day_values.get(day)
-        if value is None:
-            value = self._day_head(day)[0]
-            if len(self._day_values) >= 4 * self._cache_size:
-                self._day_values.clear()
-            self._day_values[day] = value
-        return value
+    def _day_values(self, d0: int, d1: int) -> list[Node]:
+        """Values of days ``[d0, d1)``, computing the missing ones in one batch."""
+        found = [self._days.get(d) for d in range(d0, d1)]
+        missing = [d0 + i for i, v in enumerate(found) if v is None]
+        if missing:
+            for day, value in zip(missing, self._compute_heads(missing), strict=True):
+                found[day - d0] = value
+                self._remember_day(day, value)
+        return found  # type: ignore[return-value]
 
-    def _expand_day(self, day: int) -> tuple[Node, list[Node]]:
-        value, rng, points = self._day_head(day)
-        return value, self._children(0, day, value, (rng, points))
+    def _remember_day(self, day: int, value: Node) -> None:
+        if len(self._days) >= self._day_limit:
+            del self._days[next(iter(self._days))]
+        self._days[day] = value
 
-    def _day_head(self, day: int) -> tuple[Node, random.Random, list[int]]:
-        """A day's value, with its hour points and the generator positioned for its children."""
-        o, c = self._day_price(day), self._day_price(day + 1)
-        rng = self._rng(0, day)
-        points = self._bridge(rng, o, c, 24, 3600)
-        top, bottom = max(points), min(points)
-        hour_sigma = self._sigma_s * math.sqrt(3600)
-        h = top + round(abs(rng.gauss(0.0, 1.0)) * top * hour_sigma * 0.5)
-        low = max(1, bottom - round(abs(rng.gauss(0.0, 1.0)) * bottom * hour_sigma * 0.5))
-        move = abs(math.log(c / o)) / (self._sigma_s * math.sqrt(_DAY))
-        factor = (0.7 + 0.5 * min(move, 4.0)) * math.exp(0.25 * rng.gauss(0.0, 1.0))
-        # Quote volume at the range's midpoint: a target every level below can reach (see _tilt).
-        mid = (h + low) // 2
-        price = float(mid * self._tick)
-        volume = round(self.spec.daily_quote_volume * factor / price / float(self._lot))
-        buy_share = 0.5 + 0.05 * (1 if c > o else -1 if c < o else 0) + 0.03 * rng.gauss(0.0, 1.0)
-        buy = round(volume * min(0.9, max(0.1, buy_share)))
-        sell = volume - buy
-        trades = round(volume * float(self._lot) * price / self.spec.mean_trade_quote)
-        trades = max(trades, 1) if volume else 0
-        value: Node = (o, h, low, c, buy, sell, buy * mid, sell * mid, trades)
-        return value, rng, points
+    def _prices(self, days: Sequence[int]) -> tuple[list[int], list[int]]:
+        """Each (ascending) day's open and close price (ticks)."""
+        first, last = days[0] - _ANCHOR_DAY, days[-1] + 1 - _ANCHOR_DAY
+        if last - first < 4 * len(days):
+            span = self._path.prices(first, last)
+            return [span[d - _ANCHOR_DAY - first] for d in days], [span[d + 1 - _ANCHOR_DAY - first] for d in days]
+        price = self._path.price  # a few days far apart
+        return [price(d - _ANCHOR_DAY) for d in days], [price(d + 1 - _ANCHOR_DAY) for d in days]
 
-    def _bridge(self, rng: random.Random, o: int, c: int, n: int, child_seconds: int) -> list[int]:
-        """n+1 tick prices from o to c: a Brownian bridge in log price."""
-        step = self._sigma_s * math.sqrt(child_seconds)
-        gauss = rng.gauss
-        walk = [0.0]
-        acc = 0.0
-        for _ in range(n):
-            acc += gauss(0.0, step)
-            walk.append(acc)
-        lo, lc = math.log(o), math.log(c)
-        end = walk[n]
-        points = [o]
-        for i in range(1, n):
-            frac = i / n
-            points.append(max(1, round(math.exp(lo + (lc - lo) * frac + walk[i] - frac * end))))
-        points.append(c)
-        return points
-
-    def _children(
-        self,
-        level: int,
-        index: int,
-        value: Node,
-        prepared: tuple[random.Random, list[int]] | None,
-    ) -> list[Node]:
-        seconds, n = _LEVELS[level]
-        child_seconds = seconds // n
-        o, h, low, c, buy, sell, buy_q, sell_q, trades = value
-        if prepared is None:
-            rng = self._rng(level, index)
-            points = self._squeeze(self._bridge(rng, o, c, n, child_seconds), h, low)
-        else:
-            rng, points = prepared
-        gauss = rng.gauss
-        sigma = self._sigma_s * math.sqrt(child_seconds)
-        scale = (h + low) / 2 * sigma
-        top = max(range(n), key=lambda i: max(points[i], points[i + 1]))
-        bottom = min(range(n), key=lambda i: min(points[i], points[i + 1]))
-        opens, closes = points[:-1], points[1:]
-        highs: list[int] = []
-        lows: list[int] = []
-        weights: list[float] = []
-        buy_weights: list[float] = []
-        for i in range(n):
-            co, cc = opens[i], closes[i]
-            ch = h if i == top else min(h, max(co, cc) + round(abs(gauss(0.0, 1.0)) * scale * 0.4))
-            cl = low if i == bottom else max(low, min(co, cc) - round(abs(gauss(0.0, 1.0)) * scale * 0.4))
-            highs.append(ch)
-            lows.append(cl)
-            weight = (0.5 + (ch - cl) / scale) * math.exp(0.4 * gauss(0.0, 1.0))
-            tilt = 0.5 + (0.1 if cc > co else -0.1 if cc < co else 0.0) + 0.08 * gauss(0.0, 1.0)
-            weights.append(weight)
-            buy_weights.append(weight * min(0.95, max(0.05, tilt)))
-        sell_weights = [w - b for w, b in zip(weights, buy_weights, strict=True)]
-        mids = [(hi + lo) / 2 for hi, lo in zip(highs, lows, strict=True)]
-        buys = _split(buy, _tilt(buy_weights, mids, buy_q / buy) if buy else buy_weights)
-        sells = _split(sell, _tilt(sell_weights, mids, sell_q / sell) if sell else sell_weights)
-        buys, buy_qs = _fit_quote(buy_q, buys, lows, highs, top, bottom)
-        sells, sell_qs = _fit_quote(sell_q, sells, lows, highs, top, bottom)
-        counts = _split(trades, [float(b + s) for b, s in zip(buys, sells, strict=True)])
+    def _compute_heads(self, days: list[int]) -> list[Node]:
+        opens, closes = self._prices(days)
+        keys = [draws.node_key(self._key, 0, d) for d in days]
+        fast = self._numpy_for(len(days), NUMPY_MIN_DAYS)
+        if fast is not None:
+            np = fast.np
+            values = fast.heads(self._params, keys, np.array(opens), np.array(closes))
+            return [tuple(row) for row in values.tolist()]
         return [
-            (opens[i], highs[i], lows[i], closes[i], buys[i], sells[i], buy_qs[i], sell_qs[i], counts[i])
-            for i in range(n)
+            nodes.day_head(self._params, k, o, c)[0] for k, o, c in zip(keys, opens, closes, strict=True)
         ]
 
-    @staticmethod
-    def _squeeze(points: list[int], high: int, low: int) -> list[int]:
-        """Pull a bridge toward its chord until every point lies in [low, high]."""
-        n = len(points) - 1
-        o, c = points[0], points[-1]
-        shrink = 1.0
-        for i in range(1, n):
-            chord = o + (c - o) * i / n
-            dev = points[i] - chord
-            if points[i] > high and dev > 0:
-                shrink = min(shrink, (high - chord) / dev)
-            elif points[i] < low and dev < 0:
-                shrink = min(shrink, (low - chord) / dev)
-        if shrink >= 1.0:
-            return points
-        out = [o]
-        for i in range(1, n):
-            chord = o + (c - o) * i / n
-            out.append(min(high, max(low, round(chord + (points[i] - chord) * shrink))))
-        out.append(c)
-        return out
+    def _expansions(self, level: int, p0: int, p1: int, prefetch: bool = False) -> list[Sequence[int]]:
+        """The children (as :data:`nodes.Columns`) of nodes ``[p0, p1)`` at ``level``.
+
+        With ``prefetch``, a lone missing hour or minute comes with its next siblings.
+        """
+        blocks = self._blocks
+        found: list[Sequence[int] | None] = []
+        for p in range(p0, p1):
+            block = blocks.get((level, p))
+            if block is not None:
+                blocks.move_to_end((level, p))
+            found.append(block)
+        missing = [p0 + i for i, b in enumerate(found) if b is None]
+        if missing:
+            wanted = len(missing)
+            if prefetch and wanted == 1 and level > 0:
+                missing.extend(self._siblings_after(level, missing[0]))
+            computed = self._compute_expansions(level, missing)
+            for p, block in zip(missing[:wanted], computed, strict=False):
+                found[p - p0] = block
+            for p, block in zip(missing, computed, strict=True):
+                blocks[(level, p)] = block
+                if len(blocks) > self._cache_size:
+                    blocks.popitem(last=False)
+        return found  # type: ignore[return-value]
+
+    def _siblings_after(self, level: int, index: int) -> list[int]:
+        """Up to :data:`PREFETCH` - 1 uncached nodes after ``index`` with the same parent."""
+        n = LEVELS[level - 1][1]
+        stop = min((index // n + 1) * n, index + PREFETCH)
+        return [q for q in range(index + 1, stop) if (level, q) not in self._blocks]
+
+    def _compute_expansions(self, level: int, indices: list[int]) -> list[Sequence[int]]:
+        keys = [draws.node_key(self._key, level, i) for i in indices]
+        fast = self._numpy_for(len(indices) * LEVELS[level][1], NUMPY_MIN_CHILDREN)
+        if level == 0:
+            opens, closes = self._prices(indices)
+            if fast is not None:
+                np = fast.np
+                values, columns = fast.expand_days(self._params, keys, np.array(opens), np.array(closes))
+                for day, row in zip(indices, values.tolist(), strict=True):
+                    self._remember_day(day, tuple(row))
+                return _pack_rows(columns)
+            out: list[Sequence[int]] = []
+            for day, k, o, c in zip(indices, keys, opens, closes, strict=True):
+                value, cols = nodes.expand_day(self._params, k, o, c)
+                self._remember_day(day, value)
+                out.append(_pack(cols))
+            return out
+        n = LEVELS[level - 1][1]
+        p0 = indices[0] // n
+        parents = self._expansions(level - 1, p0, indices[-1] // n + 1)  # the nodes' own values
+        if fast is not None:
+            np = fast.np
+            joined = _join_np(np, parents, n)
+            values = joined[:, np.array(indices) - p0 * n].T.copy()
+            return _pack_rows(fast.expand(self._params, level, keys, values))
+        return [
+            _pack(nodes.expand(self._params, level, k, column_node(parents[i // n - p0], n, i % n)))
+            for k, i in zip(keys, indices, strict=True)
+        ]
 
     # -- ranges ---------------------------------------------------------------------------------
     def aggregate(self, start_s: int, end_s: int) -> Node | None:
         """The aggregate of the 1-second candles in ``[start_s, end_s)``, or None if empty."""
         start_s = max(start_s, self.history_start_s)
+        if start_s >= end_s:
+            return None
         parts: list[Node] = []
-        t = start_s
-        while t < end_s:
-            for level, (size, _) in enumerate(_LEVELS):
-                if t % size == 0 and t + size <= end_s:
-                    parts.append(self.node(level, t // size))
-                    t += size
-                    break
-        return _combine(parts) if parts else None
+        for level, i0, i1 in _tiles(start_s, end_s):
+            parts.extend(self._nodes(level, i0, i1))
+        return combine(parts)
 
     def to_candle(self, value: Node, open_ms: int, close_ms: int, closed: bool) -> Candle:
         """Turn a node value into a :class:`Candle` of decimals."""
         o, h, low, c, buy, sell, buy_q, sell_q, trades = value
         tick, lot, unit = self._tick, self._lot, self._quote_unit
         return Candle(
-            open_time=open_ms,
-            close_time=close_ms,
-            open=o * tick,
-            high=h * tick,
-            low=low * tick,
-            close=c * tick,
-            volume=(buy + sell) * lot,
-            quote_volume=(buy_q + sell_q) * unit,
-            trades=trades,
-            taker_buy_volume=buy * lot,
-            taker_buy_quote_volume=buy_q * unit,
-            closed=closed,
+            open_ms, close_ms, o * tick, h * tick, low * tick, c * tick, (buy + sell) * lot,
+            (buy_q + sell_q) * unit, trades, buy * lot, buy_q * unit, closed,
+        )
+
+    def candle_from_raw(self, raw: RawCandle) -> Candle:
+        """The :class:`Candle` of a :data:`RawCandle`."""
+        tick, lot, unit = self._tick, self._lot, self._quote_unit
+        return Candle(
+            raw[0], raw[1], raw[2] * tick, raw[3] * tick, raw[4] * tick, raw[5] * tick, raw[6] * lot,
+            raw[7] * unit, raw[8], raw[9] * lot, raw[10] * unit, raw[11],
         )
 
     def first_open_ms(self, interval: Interval) -> int:
@@ -311,6 +306,10 @@ class PairModel:
         ``now_ms`` is the aggregate of its completed seconds, with ``closed`` False; with none
         completed yet it is flat at its open price.
         """
+        raw = self._raw_one(interval, open_ms, now_ms)
+        return None if raw is None else self.candle_from_raw(raw)
+
+    def _raw_one(self, interval: Interval, open_ms: int, now_ms: int) -> RawCandle | None:
         if open_ms > now_ms:
             return None
         next_ms = interval.next(open_ms)
@@ -324,138 +323,268 @@ class PairModel:
             first = max(start_s, self.history_start_s)
             if first * 1000 >= next_ms:
                 return None
-            price = self.node(_SECOND_LEVEL, first)[0]
+            price = self.node(SECOND_LEVEL, first)[0]
             value = (price, price, price, price, 0, 0, 0, 0, 0)
-        return self.to_candle(value, open_ms, next_ms - 1, closed)
+        return _raw(value, open_ms, next_ms - 1, closed)
 
+    def raw_at(self, interval: Interval, opens: Sequence[int], now_ms: int) -> list[RawCandle | None]:
+        """:meth:`candle_at` for each of ``opens`` (ascending), as integers: the fast path for pages.
 
-def _split(total: int, weights: Sequence[float]) -> list[int]:
-    """Split a non-negative integer exactly, in proportion to non-negative weights."""
-    n = len(weights)
-    if total == 0:
-        return [0] * n
-    whole = math.fsum(weights)
-    if whole <= 0.0:
-        out = [0] * n
-        out[-1] = total
+        Closed candles are aggregated from whole series of nodes computed in batches; the forming
+        candle and odd alignments go one by one.
+        """
+        tiling = _tiling(interval)
+        if tiling is None or len(opens) < _SERIES_MIN_CANDLES:
+            return [self._raw_one(interval, open_ms, now_ms) for open_ms in opens]
+        level, size = tiling
+        out: list[RawCandle | None] = [None] * len(opens)
+        runs, singles = self._plan(interval, opens, now_ms, size)
+        for j in singles:
+            out[j] = self._raw_one(interval, opens[j], now_ms)
+        for run in runs:
+            rows = self._run_rows(level, run)
+            if isinstance(run.slots, range):
+                out[run.slots.start : run.slots.stop] = rows
+            else:
+                for j, row in zip(run.slots, rows, strict=True):
+                    out[j] = row
         return out
-    out = []
-    acc = 0.0
-    previous = 0
-    for w in weights[:-1]:
-        acc += w
-        mark = min(total, int(total * (acc / whole)))
-        mark = max(mark, previous)
-        out.append(mark - previous)
-        previous = mark
-    out.append(total - previous)
-    return out
 
+    def _plan(
+        self, interval: Interval, opens: Sequence[int], now_ms: int, size: int
+    ) -> tuple[list[_Run], Sequence[int]]:
+        """Runs of closed candles to aggregate from series of nodes, and the rest, one by one."""
+        size_ms = size * 1000
+        first, count, step = opens[0], len(opens), interval.seconds * 1000
+        history_ms = self.history_start_s * 1000
+        if step and not first % size_ms and _regular(opens, step):
+            closed = min(count, max(0, (now_ms - first) // step))
+            j0 = min(closed, max(0, (history_ms - first) // step))  # earlier ones end before history
+            singles = range(closed, count)
+            if j0 >= closed:
+                return [], singles
+            start = max(first + j0 * step, history_ms) // size_ms
+            every = step // size_ms
+            second = (first + (j0 + 1) * step) // size_ms - start
+            groups = [0, *range(second, second + (closed - j0 - 1) * every, every)]
+            run = _Run(
+                start, (first + closed * step) // size_ms, groups, range(j0, closed),
+                # lists: zip makes tuples from them faster than from ranges
+                list(range(first + j0 * step, first + closed * step, step)),
+                list(range(first + (j0 + 1) * step - 1, first + (closed + 1) * step - 1, step)),
+            )
+            return [run], singles
+        runs: list[_Run] = []
+        others: list[int] = []
+        for j, open_ms in enumerate(opens):
+            if open_ms > now_ms:
+                continue
+            next_ms = interval.next(open_ms)
+            if next_ms > now_ms or open_ms % size_ms:
+                others.append(j)
+                continue
+            start_s, end_s = max(open_ms // 1000, history_ms // 1000), next_ms // 1000
+            if end_s <= start_s:
+                continue  # ends before the history start
+            a, b = start_s // size, end_s // size
+            if not runs or runs[-1].stop != a:
+                runs.append(_Run(a, a, [], [], [], []))
+            runs[-1].add(j, a, b, open_ms, next_ms - 1)
+        return runs, others
 
-def _tilt(weights: list[float], mids: list[float], target: float) -> list[float]:
-    """Weights exponentially tilted so that the weighted mean of ``mids`` equals ``target``.
-
-    A node's average price must be matched by its children, whose volumes are otherwise random;
-    tilting shifts volume smoothly toward the side it must come from instead of piling it on the
-    extreme child. A node priced at its range midpoint is always reachable: the children holding
-    its high and low have midpoints on either side of it.
-    """
-    lo, hi = min(mids), max(mids)
-    if hi <= lo:
-        return weights
-    xs = [(m - target) / (hi - lo) for m in mids]
-    lam, left, right = 0.0, -60.0, 60.0
-    for _ in range(40):
-        terms = [w * math.exp(lam * x) for w, x in zip(weights, xs, strict=True)]
-        f = math.fsum(t * x for t, x in zip(terms, xs, strict=True))
-        total = math.fsum(terms)
-        if abs(f) <= 1e-9 * total:
-            break
-        if f > 0:
-            right = lam
+    def _run_rows(self, level: int, run: _Run) -> list[RawCandle]:
+        fast = _accelerator() if self._backend != "python" else None
+        if fast is not None:
+            np = fast.np
+            series = self._series_np(np, level, run.start, run.stop)
+            g = series if len(run.groups) == series.shape[1] else _group_np(np, series, run.groups)
+            columns = np.stack((g[0], g[1], g[2], g[3], g[4] + g[5], g[6] + g[7], g[8], g[4], g[6])).tolist()
         else:
-            left = lam
-        slope = math.fsum(t * x * x for t, x in zip(terms, xs, strict=True))
-        step = lam - f / slope if slope > 0 else (left + right) / 2
-        lam = step if left < step < right else (left + right) / 2
-    return [w * math.exp(lam * x) for w, x in zip(weights, xs, strict=True)]
+            series_py = self._series_py(level, run.start, run.stop)
+            o, h, low, c, buy, sell, buy_q, sell_q, trades = (
+                series_py if len(run.groups) == len(series_py[0]) else _group_py(series_py, run.groups)
+            )
+            columns = [
+                o, h, low, c, [b + s for b, s in zip(buy, sell, strict=True)],
+                [b + s for b, s in zip(buy_q, sell_q, strict=True)], trades, buy, buy_q,
+            ]
+        return list(zip(run.open_ms, run.close_ms, *columns, repeat(True)))
+
+    def _series_np(self, np: ModuleType, level: int, i0: int, i1: int) -> Any:
+        """Nodes ``[i0, i1)`` at ``level`` as a (9, count) int64 array."""
+        if level == 0:
+            return np.array(self._day_values(i0, i1), dtype=np.int64).T
+        n = LEVELS[level - 1][1]
+        p0 = i0 // n
+        joined = _join_np(np, self._expansions(level - 1, p0, (i1 - 1) // n + 1), n)
+        return joined[:, i0 - p0 * n : i1 - p0 * n]
+
+    def _series_py(self, level: int, i0: int, i1: int) -> list[list[int]]:
+        """Nodes ``[i0, i1)`` at ``level`` as nine columns."""
+        if level == 0:
+            return [list(column) for column in zip(*self._day_values(i0, i1), strict=True)]
+        n = LEVELS[level - 1][1]
+        p0 = i0 // n
+        blocks = self._expansions(level - 1, p0, (i1 - 1) // n + 1)
+        columns: list[list[int]] = [[] for _ in range(FIELDS)]
+        for k, block in enumerate(blocks):
+            a = max(i0 - (p0 + k) * n, 0)
+            b = min(i1 - (p0 + k) * n, n)
+            for f in range(FIELDS):
+                columns[f].extend(block[f * n + a : f * n + b])
+        return columns
+
+    def candles_at(self, interval: Interval, opens: Sequence[int], now_ms: int) -> list[Candle | None]:
+        """:meth:`candle_at` for each of ``opens`` (ascending), computed as one batch."""
+        tick, lot, unit = self._tick, self._lot, self._quote_unit
+        return [
+            None if r is None else Candle(
+                r[0], r[1], r[2] * tick, r[3] * tick, r[4] * tick, r[5] * tick, r[6] * lot,
+                r[7] * unit, r[8], r[9] * lot, r[10] * unit, r[11],
+            )
+            for r in self.raw_at(interval, opens, now_ms)
+        ]
 
 
-def _fit_quote(
-    total: int, volumes: list[int], lows: list[int], highs: list[int], top: int, bottom: int
-) -> tuple[list[int], list[int]]:
-    """Split a quote volume so that each child's average price lies within its own range.
+class _Run:
+    """Consecutive closed candles tiled by the contiguous nodes ``[start, stop)`` of one level."""
 
-    Returns (volumes, quotes) with ``sum(quotes) == total`` and ``low*v <= q <= high*v`` per child.
-    When the parent's average price is beyond what the children's ranges can hold, whole lots move
-    first into the child holding the parent's high (or low), which can always absorb it. Each child
-    then gets its floor ``low*v`` plus a share of the remainder in proportion to its room.
-    """
-    volumes = list(volumes)
-    n = len(volumes)
-    floor = sum(lo * v for lo, v in zip(lows, volumes, strict=True))
-    ceiling = sum(hi * v for hi, v in zip(highs, volumes, strict=True))
-    if total > ceiling:
-        for j in sorted((j for j in range(n) if j != top), key=lambda j: highs[j]):
-            gain, need = highs[top] - highs[j], total - ceiling
-            if need <= 0:
-                break
-            if gain <= 0 or volumes[j] == 0:
-                continue
-            move = min(volumes[j], -(-need // gain))
-            volumes[j] -= move
-            volumes[top] += move
-            ceiling += move * gain
-            floor += move * (lows[top] - lows[j])
-    elif total < floor:
-        for j in sorted((j for j in range(n) if j != bottom), key=lambda j: -lows[j]):
-            gain, need = lows[j] - lows[bottom], floor - total
-            if need <= 0:
-                break
-            if gain <= 0 or volumes[j] == 0:
-                continue
-            move = min(volumes[j], -(-need // gain))
-            volumes[j] -= move
-            volumes[bottom] += move
-            floor -= move * gain
-            ceiling -= move * (highs[j] - highs[bottom])
-    if not floor <= total <= ceiling:  # not reached in practice; keeps sums exact regardless
-        return volumes, _split(total, [float(v) for v in volumes])
-    rest = total - floor
-    rooms = [(hi - lo) * v for lo, hi, v in zip(lows, highs, volumes, strict=True)]
-    whole = sum(rooms)
-    quotes = []
-    previous = acc = 0
-    for i in range(n):
-        acc += rooms[i]
-        mark = rest * acc // whole if whole else 0
-        quotes.append(lows[i] * volumes[i] + mark - previous)
-        previous = mark
-    return volumes, quotes
+    __slots__ = ("close_ms", "groups", "open_ms", "slots", "start", "stop")
+
+    def __init__(
+        self,
+        start: int,
+        stop: int,
+        groups: list[int],
+        slots: range | list[int],
+        open_ms: list[int],
+        close_ms: list[int],
+    ) -> None:
+        self.start = start
+        self.stop = stop
+        self.groups = groups  # each candle's first node, relative to start
+        self.slots = slots  # each candle's position in the request (a range: consecutive)
+        self.open_ms = open_ms
+        self.close_ms = close_ms
+
+    def add(self, slot: int, first: int, stop: int, open_ms: int, close_ms: int) -> None:
+        """Append the candle in position ``slot`` covering nodes ``[first, stop)``."""
+        assert isinstance(self.slots, list)
+        self.groups.append(first - self.start)
+        self.slots.append(slot)
+        self.open_ms.append(open_ms)
+        self.close_ms.append(close_ms)
+        self.stop = stop
 
 
-def _combine(parts: Iterable[Node]) -> Node:
-    it = iter(parts)
-    o, h, low, c, buy, sell, buy_q, sell_q, trades = next(it)
-    for p in it:
-        if p[1] > h:
-            h = p[1]
-        if p[2] < low:
-            low = p[2]
-        c = p[3]
-        buy += p[4]
-        sell += p[5]
-        buy_q += p[6]
-        sell_q += p[7]
-        trades += p[8]
-    return (o, h, low, c, buy, sell, buy_q, sell_q, trades)
+def _regular(opens: Sequence[int], step: int) -> bool:
+    """Whether ``opens`` are evenly spaced by ``step``, from the first."""
+    if isinstance(opens, range):
+        return opens.step == step
+    first = opens[0]
+    return list(opens) == list(range(first, first + len(opens) * step, step))
+
+
+def _group_np(np: ModuleType, series: Any, groups: list[int]) -> Any:
+    """Each group's aggregate of consecutive nodes: a (9, groups) array."""
+    starts = np.array(groups)
+    ends = np.append(starts[1:], series.shape[1]) - 1
+    return np.concatenate(
+        (
+            series[0:1, starts],
+            np.maximum.reduceat(series[1:2], starts, axis=1),
+            np.minimum.reduceat(series[2:3], starts, axis=1),
+            series[3:4, ends],
+            np.add.reduceat(series[4:], starts, axis=1),
+        )
+    )
+
+
+def _group_py(series: list[list[int]], groups: list[int]) -> list[list[int]]:
+    """:func:`_group_np` without numpy."""
+    spans = list(pairwise([*groups, len(series[0])]))
+    o, h, low, c = series[:4]
+    return [
+        [o[a] for a, _ in spans],
+        [max(h[a:b]) for a, b in spans],
+        [min(low[a:b]) for a, b in spans],
+        [c[b - 1] for _, b in spans],
+        *([sum(column[a:b]) for a, b in spans] for column in series[4:]),
+    ]
+
+
+def _raw(value: Node, open_ms: int, close_ms: int, closed: bool) -> RawCandle:
+    o, h, low, c, buy, sell, buy_q, sell_q, trades = value
+    return (open_ms, close_ms, o, h, low, c, buy + sell, buy_q + sell_q, trades, buy, buy_q, closed)
+
+
+def _pack(columns: list[int]) -> Sequence[int]:
+    """Children columns in 8 bytes per integer (a list only if some integer exceeds int64)."""
+    try:
+        return array("q", columns)
+    except OverflowError:
+        return columns
+
+
+def _pack_rows(columns: Any) -> list[Sequence[int]]:
+    """Each row of a (nodes, 9n) int64 array as its own block (a copy: no view pins the batch)."""
+    data = memoryview(columns).cast("B")
+    size = columns.shape[1] * 8
+    blocks: list[Sequence[int]] = []
+    for k in range(columns.shape[0]):
+        block = array("q")
+        block.frombytes(data[k * size : (k + 1) * size])
+        blocks.append(block)
+    return blocks
+
+
+def _join_np(np: ModuleType, blocks: Sequence[Sequence[int]], n: int) -> Any:
+    """Consecutive nodes' children, side by side: a (9, n × nodes) int64 array."""
+    parts = [np.frombuffer(b, dtype=np.int64).reshape(FIELDS, n) for b in blocks]
+    return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
+
+
+def _tiling(interval: Interval) -> tuple[int, int] | None:
+    """(level, node seconds) of the coarsest nodes whose boundaries include all of ``interval``'s."""
+    offset_s, rest = divmod(interval.offset_ms, 1000)
+    if rest:
+        return None
+    length = interval.seconds or _DAY  # calendar months start at midnight (plus the offset)
+    for level, size in enumerate(_SIZES):
+        if length % size == 0 and offset_s % size == 0:
+            return level, size
+    return None  # pragma: no cover - the 1-second level divides every whole-second interval
+
+
+def _tiles(start_s: int, end_s: int) -> list[tuple[int, int, int]]:
+    """``[start_s, end_s)`` as runs (level, first, stop) of the largest aligned nodes, in order."""
+    head: list[tuple[int, int, int]] = []
+    tail: list[tuple[int, int, int]] = []
+    t, e = start_s, end_s
+    for level in (3, 2, 1):  # climb: seconds up to a minute boundary, and so on
+        size, up = _SIZES[level], _SIZES[level - 1]
+        stop = min(-(-t // up) * up, e // size * size)
+        if stop > t:
+            head.append((level, t // size, stop // size))
+            t = stop
+    for level in (3, 2, 1):  # the same from the end
+        size, up = _SIZES[level], _SIZES[level - 1]
+        start = max(e // up * up, -(-t // size) * size)
+        if e > start >= t:
+            tail.append((level, start // size, e // size))
+            e = start
+    if e > t:
+        head.append((0, t // _DAY, e // _DAY))
+    return [*head, *reversed(tail)]
 
 
 class MarketModel:
     """Deterministic candles for a set of pairs under one seed.
 
     All times are epoch milliseconds. ``now_ms`` is passed in by the caller (the clock lives in the
-    runtime), so the model stays a pure function of its arguments.
+    runtime), so the model stays a pure function of its arguments. ``cache_size`` bounds each
+    pair's cache of expanded nodes (see :class:`PairModel` for the memory it implies);
+    ``backend`` chooses how batches of nodes are computed (the candles are identical either way).
     """
 
     def __init__(
@@ -463,12 +592,13 @@ class MarketModel:
         pairs: Sequence[PairSpec],
         seed: int = 0,
         history_start_ms: int = DEFAULT_HISTORY_START_MS,
-        cache_size: int = 4096,
+        cache_size: int = 1024,
+        backend: Backend = "auto",
     ) -> None:
         self.seed = seed
         self.history_start_ms = history_start_ms
         self.pairs: dict[str, PairModel] = {
-            p.name: PairModel(p, seed, history_start_ms, cache_size) for p in pairs
+            p.name: PairModel(p, seed, history_start_ms, cache_size, backend) for p in pairs
         }
 
     def pair(self, name: str) -> PairModel:
@@ -495,13 +625,22 @@ class MarketModel:
         newest candles opening at or before ``end_ms`` (default: now). The forming candle is included
         when the window reaches now.
         """
-        model = self.pairs[pair]
-        out = []
-        for t in self.opens(pair, interval, now_ms=now_ms, limit=limit, start_ms=start_ms, end_ms=end_ms):
-            candle = model.candle_at(interval, t, now_ms)
-            if candle is not None:
-                out.append(candle)
-        return out
+        opens = self._open_times(pair, interval, now_ms, limit, start_ms, end_ms)
+        return [c for c in self.pairs[pair].candles_at(interval, opens, now_ms) if c is not None]
+
+    def raw_candles(
+        self,
+        pair: str,
+        interval: Interval,
+        *,
+        now_ms: int,
+        limit: int,
+        start_ms: int | None = None,
+        end_ms: int | None = None,
+    ) -> list[RawCandle]:
+        """:meth:`candles` as integers (:data:`RawCandle`), without building decimals."""
+        opens = self._open_times(pair, interval, now_ms, limit, start_ms, end_ms)
+        return [r for r in self.pairs[pair].raw_at(interval, opens, now_ms) if r is not None]
 
     def opens(
         self,
@@ -514,19 +653,30 @@ class MarketModel:
         end_ms: int | None = None,
     ) -> list[int]:
         """The open times :meth:`candles` would return, without computing any candle."""
+        return list(self._open_times(pair, interval, now_ms, limit, start_ms, end_ms))
+
+    def _open_times(
+        self,
+        pair: str,
+        interval: Interval,
+        now_ms: int,
+        limit: int,
+        start_ms: int | None,
+        end_ms: int | None,
+    ) -> Sequence[int]:
         model = self.pairs[pair]
         last = min(now_ms, end_ms) if end_ms is not None else now_ms
         first_open = model.first_open_ms(interval)
-        opens: list[int] = []
         if start_ms is not None and start_ms > last:
-            return opens
+            return []
         if interval.seconds and not interval.offset_ms and interval.seconds % (7 * 86400):
             step = interval.seconds * 1000  # epoch-aligned fixed intervals: plain arithmetic
             if start_ms is not None:
                 first = max(-(-start_ms // step) * step, first_open)
-                return list(range(first, min(last + 1, first + limit * step), step))
+                return range(first, min(last + 1, first + limit * step), step)
             newest = last // step * step
-            return list(range(max(first_open, newest - (limit - 1) * step), newest + 1, step))
+            return range(max(first_open, newest - (limit - 1) * step), newest + 1, step)
+        opens: list[int] = []
         if start_ms is not None:
             t = interval.floor(start_ms)
             if t < start_ms:

@@ -43,14 +43,22 @@ class RowCache:
             return found  # type: ignore[return-value]
         model = self.model.pair(pair)
         now_s = now_ms // 1000
+        forming = self._forming.get(key)
+        wanted = [
+            t for t, row in zip(opens, found, strict=True)
+            if row is None and not (forming is not None and forming[0] == t and forming[1] == now_s)
+        ]
+        wanted.sort()  # the batch wants ascending opens, whatever order the page is in
+        # One batch for everything missing: the model computes whole series of nodes at once.
+        fresh = dict(zip(wanted, model.candles_at(interval, wanted, now_ms), strict=True))
         out: list[bytes] = []
         for open_ms, row in zip(opens, found, strict=True):
             if row is None:
-                forming = self._forming.get(key)
-                if forming is not None and forming[0] == open_ms and forming[1] == now_s:
+                if open_ms not in fresh:
+                    assert forming is not None
                     out.append(forming[2])
                     continue
-                candle = model.candle_at(interval, open_ms, now_ms)
+                candle = fresh[open_ms]
                 if candle is None:
                     continue
                 row = encode(candle)

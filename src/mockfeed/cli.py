@@ -13,6 +13,7 @@ import trio
 from mockfeed.config import ServerConfig
 from mockfeed.exchanges import ExchangeType, NotAvailable, available
 from mockfeed.market import PairError, parse_pairs
+from mockfeed.runtime.conditions import check_delay, check_rate, check_seed
 from mockfeed.runtime.server import Server
 
 EXIT_USAGE = 2
@@ -58,6 +59,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="HTTP control endpoint port; 0 = ephemeral, off = none (default: the first exchange's "
         f"REST port + {CONTROL_PORT_OFFSET}, e.g. 9200; none with --port 0 unless given)",
     )
+    parser.add_argument(
+        "--latency", type=float, default=0.0, metavar="MS",
+        help="delay every REST answer by MS milliseconds (default 0)",
+    )
+    parser.add_argument(
+        "--jitter", type=float, default=0.0, metavar="MS",
+        help="add a delay uniform in [0, MS) ms on top of --latency (default 0)",
+    )
+    parser.add_argument(
+        "--error-rate", type=float, default=0.0, metavar="P",
+        help="answer each REST request with the exchange's native server error with probability P "
+        "(default 0)",
+    )
+    parser.add_argument(
+        "--fault-seed", type=int, default=0, metavar="N",
+        help="seed of the fault draws: the same seed fails and delays the same requests (default 0)",
+    )
     parser.add_argument("--log-level", default="WARNING", help="logging level (default WARNING)")
     return parser
 
@@ -75,6 +93,17 @@ def _control_port(value: str | None, exchanges: Sequence[ExchangeType], port: in
         return int(value)
     except ValueError:
         raise ValueError(f"--control-port expects a port number or off, not {value!r}") from None
+
+
+def _conditions(args: argparse.Namespace) -> dict[str, object]:
+    """The condition fields of ServerConfig from the flags; ValueError naming the flag."""
+    flags = {"latency_ms": ("--latency", check_delay), "jitter_ms": ("--jitter", check_delay),
+             "error_rate": ("--error-rate", check_rate), "fault_seed": ("--fault-seed", check_seed)}
+    out: dict[str, object] = {}
+    for key, (flag, check) in flags.items():
+        value = getattr(args, key.removesuffix("_ms"))
+        out[key] = check(value, flag)
+    return out
 
 
 def _list() -> str:
@@ -123,6 +152,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "exchanges": exchanges, "host": args.host, "port": args.port,
             "ws_port": args.ws_port, "seed": args.seed, "speed": args.speed, "start": args.start,
             "control_port": _control_port(args.control_port, exchanges, args.port),
+            **_conditions(args),
         }
         if args.pairs is not None:
             options["pairs"] = parse_pairs(args.pairs)

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import attrs
 
 from mockfeed.exchanges.exchange_type import ExchangeType
 from mockfeed.market import DEFAULT_PAIRS, PairSpec, pair_spec
 from mockfeed.market.clock import check_speed, parse_time
+
+if TYPE_CHECKING:
+    from mockfeed.runtime.conditions import Conditions
 
 
 def _exchanges(value: Iterable[ExchangeType | str] | ExchangeType | str) -> tuple[ExchangeType, ...]:
@@ -54,6 +58,9 @@ class ServerConfig:
     ``speed`` times as fast as real time (0 freezes it; the server's ``advance``/``set_time`` still
     move it). It follows trio's clock, so under ``trio.testing.MockClock`` it is virtual too.
     ``control_port`` opens the HTTP control endpoint (0: an ephemeral port; None: no endpoint).
+
+    ``latency_ms``, ``jitter_ms``, ``error_rate`` and ``fault_seed`` are every exchange's initial
+    network conditions (see :mod:`mockfeed.runtime.conditions` and docs/faults.md).
     """
 
     exchanges: tuple[ExchangeType, ...] = attrs.field(
@@ -69,6 +76,19 @@ class ServerConfig:
     speed: float = attrs.field(default=1.0, converter=check_speed)
     start: int | None = attrs.field(default=None, converter=_start)
     control_port: int | None = attrs.field(default=None, converter=_port)
+    latency_ms: float = 0.0
+    jitter_ms: float = 0.0
+    error_rate: float = 0.0
+    fault_seed: int = 0
+
+    def __attrs_post_init__(self) -> None:
+        self.conditions()  # validates the condition fields (ValueError naming the field)
+
+    def conditions(self) -> Conditions:
+        """The initial network conditions of every exchange."""
+        from mockfeed.runtime.conditions import Conditions  # runtime imports this module
+
+        return Conditions(self.latency_ms, self.jitter_ms, self.error_rate, self.fault_seed)
 
     def ports(self, exchange: ExchangeType) -> tuple[int, int]:
         """(REST port, WS port) for one of the configured exchanges."""

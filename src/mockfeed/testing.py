@@ -7,7 +7,8 @@
 
 Both listen on ephemeral ports of 127.0.0.1 and take :class:`mockfeed.ServerConfig` options from a
 ``@pytest.mark.mockfeed(exchanges=[...], seed=..., pairs=[...])`` marker; ``speed=``, ``start=`` and
-``control_port=0`` set the market clock and open the control endpoint.
+``control_port=0`` set the market clock and open the control endpoint; ``latency_ms=``, ``jitter_ms=``,
+``error_rate=`` and ``fault_seed=`` set the initial network conditions (docs/faults.md).
 
 ``mockfeed_server`` serves in the test's own trio run, so its market time follows trio's clock: a test
 that also takes pytest-trio's ``autojump_clock`` fixture runs on virtual time, and an hour of candles

@@ -13,6 +13,7 @@ import trio
 
 from mockfeed.config import ServerConfig
 from mockfeed.exchanges import ExchangeType
+from mockfeed.runtime.conditions import Conditions
 from mockfeed.runtime.server import ExchangeServer, Server, serve
 
 _T = TypeVar("_T")
@@ -27,7 +28,8 @@ class ThreadedServer:
             requests.get(server.rest_url + "/api/v3/time")
 
     The market-time methods (:meth:`now_ms`, :meth:`advance`, :meth:`set_time`, :meth:`set_speed`)
-    run in the server's thread, so they are safe to call from any other thread.
+    and the network conditions (:attr:`conditions`, :meth:`exchange_conditions`,
+    :meth:`set_exchange_conditions`) run in the server's thread, so they are safe to call from any other thread.
     """
 
     def __init__(self, config: ServerConfig | None = None, **options: Any) -> None:
@@ -123,6 +125,30 @@ class ThreadedServer:
     def set_speed(self, speed: float) -> int:
         """Run market time at ``speed``; see :meth:`Server.set_speed`."""
         return self._in_server(self.server.set_speed, speed)
+
+    @property
+    def conditions(self) -> Conditions:
+        """The first exchange's network conditions; assigning sets every exchange's."""
+        return self._in_server(lambda: self.server.conditions)
+
+    @conditions.setter
+    def conditions(self, value: Conditions) -> None:
+        def assign() -> None:
+            self.server.conditions = value
+
+        self._in_server(assign)
+
+    def exchange_conditions(self, exchange: ExchangeType | str) -> Conditions:
+        """One exchange's network conditions."""
+        return self._in_server(lambda: self.server[exchange].conditions)
+
+    def set_exchange_conditions(self, exchange: ExchangeType | str, value: Conditions) -> None:
+        """Replace one exchange's network conditions (from the next request on)."""
+
+        def assign() -> None:
+            self.server[exchange].conditions = value
+
+        self._in_server(assign)
 
     def _in_server(self, function: Callable[..., _T], *args: Any) -> _T:
         if self._token is None:

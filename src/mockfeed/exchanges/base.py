@@ -204,6 +204,15 @@ class ExchangePlugin(abc.ABC):
         """The answer when a handler fails unexpectedly (no traceback ever reaches the wire)."""
         return json_response(500, {"error": "internal error"})
 
+    def fault_response(self, kind: str, request: RestRequest) -> RestResponse:
+        """The exchange's native answer for an injected fault of ``kind``.
+
+        Kinds: ``"server_error"`` (a REST answer replaced at the configured error rate). The default
+        is :meth:`internal_error`; plugins override it where the exchange's own shape differs, and
+        fall back to it for kinds they do not know.
+        """
+        return self.internal_error(request)
+
     def farewell(self, now_ms: int) -> str | None:
         """A message sent to every WebSocket before a server shutdown closes it, if the exchange has one."""
         return None

@@ -8,6 +8,14 @@ with its message. Features add their routes with :meth:`ControlApp.add` or :meth
     GET  /time                          {"now_ms": ..., "now": "2024-01-01T00:00:00.000Z", "speed": 1.0}
     POST /time {"advance_ms": 60000}    (or PUT; also {"set_ms": t} and {"speed": x}, combinable)
 
+:func:`conditions_routes` is the network conditions' table (see :mod:`mockfeed.runtime.conditions`)::
+
+    GET   /conditions                   {"binance_spot": {"latency_ms": 0.0, ...}, ...}
+    PUT   /conditions {...}             (and PATCH) every exchange at once, all or nothing
+    GET   /conditions/{exchange}        {"latency_ms": 0.0, "jitter_ms": 0.0, "error_rate": 0.0, ...}
+    PUT   /conditions/{exchange} {...}  replace all (absent keys: defaults)
+    PATCH /conditions/{exchange} {...}  change only the keys given
+
 Every answer is JSON; errors are ``{"error": "..."}`` with 400, 404, 405, 409 or 413, never a
 traceback.
 """
@@ -25,6 +33,7 @@ import trio
 from hypercorn.trio import serve as hypercorn_serve
 
 from mockfeed.market.clock import Clock, ScaledClock, check_speed, check_time, format_time
+from mockfeed.runtime.conditions import Conditions, ConditionsHolder
 from mockfeed.runtime.http_config import BoundedConfig
 
 log = logging.getLogger("mockfeed.control")
@@ -209,6 +218,61 @@ def time_routes(clock: Clock) -> RouteTable:
         return ControlResponse(200, time_state(clock))
 
     return {"/time": {"GET": show, "POST": move, "PUT": move}}
+
+
+# -- network conditions ------------------------------------------------------------------------------
+
+
+def conditions_routes(holders: Mapping[str, ConditionsHolder]) -> RouteTable:
+    """``GET``/``PUT``/``PATCH /conditions`` (every exchange) and the same on ``/conditions/{exchange}``."""
+
+    def show_all(request: ControlRequest) -> ControlResponse:
+        return ControlResponse(200, {name: h.conditions.to_json() for name, h in holders.items()})
+
+    def routes_for(holder: ConditionsHolder) -> dict[str, ControlHandler]:
+        def show(request: ControlRequest) -> ControlResponse:
+            return ControlResponse(200, holder.conditions.to_json())
+
+        def replace(request: ControlRequest) -> ControlResponse:
+            return _changed(holder.replace, request)
+
+        def update(request: ControlRequest) -> ControlResponse:
+            return _changed(holder.update, request)
+
+        return {"GET": show, "PUT": replace, "PATCH": update}
+
+    def change_all(request: ControlRequest, patch: bool) -> ControlResponse:
+        change = request.json_object()
+        try:  # checked for every exchange before any changes: all or nothing
+            if patch:
+                for holder in holders.values():
+                    holder.conditions.updated(change)
+            else:
+                Conditions.from_json(change)
+        except ValueError as refused:
+            raise BadRequest(str(refused)) from None
+        for holder in holders.values():
+            (holder.update if patch else holder.replace)(change)
+        return show_all(request)
+
+    table: dict[str, Mapping[str, ControlHandler]] = {"/conditions": {
+        "GET": show_all,
+        "PUT": lambda request: change_all(request, patch=False),
+        "PATCH": lambda request: change_all(request, patch=True),
+    }}
+    for name, holder in holders.items():
+        table[f"/conditions/{name}"] = routes_for(holder)
+    return table
+
+
+def _changed(
+    change: Callable[[Mapping[str, Any]], Any], request: ControlRequest
+) -> ControlResponse:
+    try:
+        conditions = change(request.json_object())
+    except ValueError as refused:
+        raise BadRequest(str(refused)) from None
+    return ControlResponse(200, conditions.to_json())
 
 
 # -- serving -------------------------------------------------------------------------------------------

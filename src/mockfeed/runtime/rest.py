@@ -13,6 +13,7 @@ import trio
 
 from mockfeed.exchanges.base import ExchangePlugin, RestHandler, RestRequest, RestResponse
 from mockfeed.market.clock import Clock
+from mockfeed.runtime.conditions import ConditionsHolder
 
 log = logging.getLogger("mockfeed.rest")
 
@@ -25,11 +26,19 @@ BODY_TIMEOUT = 10.0  # seconds a client gets to send a whole request body, else 
 
 
 class RestApp:
-    """Routes each request to the plugin handler for (method, path); never leaks a traceback."""
+    """Routes each request to the plugin handler for (method, path); never leaks a traceback.
 
-    def __init__(self, plugin: ExchangePlugin, clock: Clock) -> None:
+    Every request that arrives whole is delayed and possibly failed per the current ``conditions``
+    (see :mod:`mockfeed.runtime.conditions`); an injected failure is the plugin's
+    ``fault_response("server_error", ...)`` instead of its answer.
+    """
+
+    def __init__(
+        self, plugin: ExchangePlugin, clock: Clock, conditions: ConditionsHolder | None = None
+    ) -> None:
         self.plugin = plugin
         self.clock = clock
+        self.conditions = conditions if conditions is not None else ConditionsHolder(str(plugin.exchange))
         routes = dict(plugin.routes())
         self.routes = {key: h for key, h in routes.items() if "{" not in key[1]}
         self.patterns: list[tuple[str, re.Pattern[str], RestHandler]] = [
@@ -44,7 +53,7 @@ class RestApp:
         if scope["type"] != "http":
             return
         body = await _read_body(scope, receive)
-        response = body if isinstance(body, RestResponse) else self.respond(self._request(scope, body))
+        response = body if isinstance(body, RestResponse) else await self._answer(scope, body)
         headers = [
             (b"content-type", response.content_type.encode()),
             (b"content-length", str(len(response.body)).encode()),
@@ -52,6 +61,22 @@ class RestApp:
         ]
         await send({"type": "http.response.start", "status": response.status, "headers": headers})
         await send({"type": "http.response.body", "body": response.body})
+
+    async def _answer(self, scope: Scope, body: bytes) -> RestResponse:
+        """The answer under the current conditions: after their latency, maybe an injected error."""
+        conditions, number = self.conditions.next_request()
+        exchange = self.conditions.exchange
+        delay = conditions.delay_ms(exchange, number)
+        if delay > 0:
+            await trio.sleep(delay / 1000)
+        request = self._request(scope, body)
+        if conditions.fails(exchange, number):
+            try:
+                return self.plugin.fault_response("server_error", request)
+            except Exception:
+                log.exception("plugin failed to shape a fault on %s %s", request.method, request.path)
+                return self.plugin.internal_error(request)
+        return self.respond(request)
 
     def _request(self, scope: Scope, body: bytes) -> RestRequest:
         client = scope.get("client") or ("127.0.0.1", 0)

@@ -18,7 +18,8 @@ from mockfeed.exchanges import ExchangeType, create_plugin
 from mockfeed.exchanges.base import ExchangePlugin, WsReject
 from mockfeed.market import MarketModel
 from mockfeed.market.clock import Clock, ScaledClock, parse_time
-from mockfeed.runtime.control import ControlApp, ControlServer, time_routes
+from mockfeed.runtime.conditions import Conditions, ConditionsHolder
+from mockfeed.runtime.control import ControlApp, ControlServer, conditions_routes, time_routes
 from mockfeed.runtime.http_config import BoundedConfig
 from mockfeed.runtime.hub import Hub
 from mockfeed.runtime.rest import RestApp
@@ -40,6 +41,7 @@ class ExchangeServer:
         clock: Clock,
         host: str,
         ports: tuple[int, int],
+        conditions: Conditions | None = None,
     ) -> None:
         self.exchange = exchange
         self.plugin = plugin
@@ -48,6 +50,7 @@ class ExchangeServer:
         self.host = host
         self._ports = ports
         self.hub = Hub(plugin, model, clock)
+        self.faults = ConditionsHolder(exchange.value, conditions)
         self.connections: set[Connection] = set()
         self.rest_port = 0
         self.ws_port = 0
@@ -60,6 +63,15 @@ class ExchangeServer:
     def rest_url(self) -> str:
         """Base URL of the REST API, e.g. ``http://127.0.0.1:9100``."""
         return f"http://{_url_host(self.host)}:{self.rest_port}"
+
+    @property
+    def conditions(self) -> Conditions:
+        """This exchange's network conditions; assign new ones to change them from the next request."""
+        return self.faults.conditions
+
+    @conditions.setter
+    def conditions(self, value: Conditions) -> None:
+        self.faults.conditions = value
 
     @property
     def ws_url(self) -> str:
@@ -82,7 +94,7 @@ class ExchangeServer:
                     config.errorlog = log
                     config.loglevel = "WARNING"
                     config.graceful_timeout = SHUTDOWN_GRACE
-                    app = RestApp(self.plugin, self.clock)
+                    app = RestApp(self.plugin, self.clock, self.faults)
                     binds: list[str] = await nursery.start(self._serve_rest, app, config)
                     self.rest_port = int(binds[0].rsplit(":", 1)[1])
                     ws_server: Any = await nursery.start(
@@ -174,12 +186,14 @@ class Server:
         for exchange in config.exchanges:
             plugin = create_plugin(exchange, self.model, config.pairs)
             self.exchanges[exchange] = ExchangeServer(
-                exchange, plugin, self.model, self.clock, config.host, config.ports(exchange)
+                exchange, plugin, self.model, self.clock, config.host, config.ports(exchange),
+                config.conditions(),
             )
         self.control: ControlServer | None = None
         if config.control_port is not None:
-            self.control = ControlServer(ControlApp(time_routes(self.clock)), config.host,
-                                         config.control_port)
+            app = ControlApp(time_routes(self.clock))
+            app.extend(conditions_routes({str(e): s.faults for e, s in self.exchanges.items()}))
+            self.control = ControlServer(app, config.host, config.control_port)
 
     def __getitem__(self, exchange: ExchangeType | str) -> ExchangeServer:
         return self.exchanges[ExchangeType(exchange)]
@@ -234,6 +248,20 @@ class Server:
                 nursery.start_soon(exchange_server.aclose)
             if self.control is not None:
                 nursery.start_soon(self.control.aclose)
+
+    # -- network conditions --------------------------------------------------------------------------
+    @property
+    def conditions(self) -> Conditions:
+        """The first exchange's network conditions; assigning sets every exchange's.
+
+        Use ``server[exchange].conditions`` to read or set one exchange's.
+        """
+        return self.first.conditions
+
+    @conditions.setter
+    def conditions(self, value: Conditions) -> None:
+        for exchange_server in self.exchanges.values():
+            exchange_server.conditions = value
 
     # -- market time ---------------------------------------------------------------------------------
     def now_ms(self) -> int:

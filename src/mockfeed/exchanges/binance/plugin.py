@@ -23,7 +23,7 @@ from mockfeed.exchanges.base import (
     WsSession,
     json_response,
 )
-from mockfeed.exchanges.binance import errors
+from mockfeed.exchanges.binance import errors, faults
 from mockfeed.exchanges.binance.params import Params
 from mockfeed.exchanges.binance.streams import BinanceSession, parse_ws_path, stream_name
 from mockfeed.exchanges.binance.weights import WeightMeter
@@ -163,6 +163,10 @@ class _Binance(ExchangePlugin):
 
     def method_not_allowed(self, request: RestRequest) -> RestResponse:
         return RestResponse(405, b"", content_type="text/html")
+
+    def fault_response(self, kind: str, request: RestRequest) -> RestResponse:
+        fault = faults.FAULTS.get(kind)
+        return self.internal_error(request) if fault is None else fault.response()
 
     def internal_error(self, request: RestRequest) -> RestResponse:
         return errors.BinanceError(

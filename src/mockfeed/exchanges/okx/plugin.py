@@ -27,7 +27,7 @@ from mockfeed.exchanges.base import (
     json_response,
 )
 from mockfeed.exchanges.exchange_type import ExchangeType
-from mockfeed.exchanges.okx import errors
+from mockfeed.exchanges.okx import errors, faults
 from mockfeed.exchanges.okx.bars import CANDLE_BARS, HISTORY_BARS, WS_BARS
 from mockfeed.exchanges.okx.params import Params
 from mockfeed.exchanges.okx.streams import OkxSession
@@ -220,6 +220,10 @@ class _Okx(ExchangePlugin):
 
     def method_not_allowed(self, request: RestRequest) -> RestResponse:
         return errors.method_not_allowed().response()
+
+    def fault_response(self, kind: str, request: RestRequest) -> RestResponse:
+        fault = faults.FAULTS.get(kind)
+        return self.internal_error(request) if fault is None else fault.response()
 
     def internal_error(self, request: RestRequest) -> RestResponse:
         return errors.system_error().response()

@@ -1,8 +1,11 @@
-"""Fan-out of kline pushes: one ticker per exchange, each push encoded once per subscription."""
+"""Fan-out of kline pushes: one ticker per exchange, each push encoded and framed once.
+
+Every pass of the ticker collects the pushes that fall due (a close, the forming candle at the
+plugin's cadence, catch-up after a stall) and hands them out in one go: each connection gets all
+of its share in a single write, and the frame bytes are the same objects for every subscriber.
+"""
 
 from __future__ import annotations
-
-from typing import Protocol
 
 import attrs
 import trio
@@ -10,16 +13,12 @@ import trio
 from mockfeed.exchanges.base import ExchangePlugin, Message, Subscription
 from mockfeed.market import Interval, MarketModel
 from mockfeed.market.clock import Clock
+from mockfeed.runtime.chores import Chores
+from mockfeed.runtime.frames import Push, encode_frame
+from mockfeed.runtime.outbox import Outbox, broadcast
 
 TICK_SECONDS = 0.05  # ticker granularity: close events go out within this of the boundary
 MAX_CATCH_UP = 16  # finals sent at most per topic and pass, should the ticker fall behind
-
-
-class Subscriber(Protocol):
-    """What the hub needs of a connection: a non-blocking offer of an encoded message."""
-
-    def offer(self, message: Message) -> None:
-        """Queue a message for sending without waiting."""
 
 
 @attrs.define
@@ -30,25 +29,27 @@ class _Topic:
 
 
 class Hub:
-    """Subscribers per :class:`Subscription`, and the ticker that pushes their candles."""
+    """Subscribers per :class:`Subscription`, the ticker that pushes their candles, and the
+    :class:`Chores` (timers, short tasks) shared by the exchange's connections."""
 
     def __init__(self, plugin: ExchangePlugin, model: MarketModel, clock: Clock) -> None:
         self.plugin = plugin
         self.model = model
         self.clock = clock
-        self.subscribers: dict[Subscription, set[Subscriber]] = {}
+        self.subscribers: dict[Subscription, set[Outbox]] = {}
         self._topics: dict[tuple[str, Interval], _Topic] = {}
-        self.pushes = 0
+        self.chores = Chores()
+        self.pushes = 0  # messages handed to subscribers so far
         self._woken = trio.Event()
 
-    def add(self, subscription: Subscription, subscriber: Subscriber) -> None:
-        """Start delivering ``subscription`` to ``subscriber``."""
+    def add(self, subscription: Subscription, subscriber: Outbox) -> None:
+        """Start delivering ``subscription`` to ``subscriber`` (a connection's outbox)."""
         self.subscribers.setdefault(subscription, set()).add(subscriber)
         topic = self._topics.setdefault((subscription.pair, subscription.interval), _Topic())
         topic.styles.add(subscription)
         self._woken.set()
 
-    def remove(self, subscription: Subscription, subscriber: Subscriber) -> None:
+    def remove(self, subscription: Subscription, subscriber: object) -> None:
         """Stop delivering ``subscription`` to ``subscriber``."""
         members = self.subscribers.get(subscription)
         if members is None:
@@ -62,49 +63,91 @@ class Hub:
             if not topic.styles:
                 del self._topics[key]
 
-    def remove_all(self, subscriber: Subscriber) -> None:
-        """Forget every subscription of a subscriber (it disconnected)."""
+    def remove_all(self, subscriber: object) -> None:
+        """Forget every subscription of a subscriber (it disconnected); anything else is a no-op."""
         for subscription in [s for s, m in self.subscribers.items() if subscriber in m]:
             self.remove(subscription, subscriber)
 
     async def run(self) -> None:
         """Push forever: a final update when a candle closes, the forming one at the plugin's cadence."""
-        while True:
-            if not self._topics:
-                await self._woken.wait()  # nothing to push: sleep until a first subscription
-                self._woken = trio.Event()
-            self.tick(trio.current_time())
-            await trio.sleep(TICK_SECONDS)
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(self.chores.run)
+            while True:
+                if not self._topics:
+                    await self._woken.wait()  # nothing to push: sleep until a first subscription
+                    self._woken = trio.Event()
+                self.tick(trio.current_time())
+                await trio.sleep(TICK_SECONDS)
 
     def tick(self, mono: float) -> None:
-        """One pass over every topic at monotonic time ``mono``."""
+        """One pass over every topic at monotonic time ``mono``; everything due goes out together."""
         now_ms = self.clock.now_ms()
+        due: list[tuple[Subscription, Message]] = []
         for (pair, interval), topic in list(self._topics.items()):
             styles = list(topic.styles)
             current = interval.floor(now_ms)
             if topic.open_ms is not None and current > topic.open_ms:
-                opens: list[int] = []
                 t = topic.open_ms
-                while t < current and len(opens) < MAX_CATCH_UP:
-                    opens.append(t)
+                for _ in range(MAX_CATCH_UP):
+                    if t >= current:
+                        break
+                    self._encode(due, styles, pair, interval, t, now_ms)
                     t = interval.next(t)
-                for t in opens:
-                    self._push(styles, pair, interval, t, now_ms)
                 topic.due = mono + self.plugin.push_period(styles[0])
             elif mono >= topic.due:
-                self._push(styles, pair, interval, current, now_ms)
+                self._encode(due, styles, pair, interval, current, now_ms)
                 topic.due = mono + self.plugin.push_period(styles[0])
             topic.open_ms = current
+        self.fan_out(due)
 
-    def _push(
-        self, styles: list[Subscription], pair: str, interval: Interval, open_ms: int, now_ms: int
+    def push_now(self) -> None:
+        """Push the forming candle of every topic now, off the cadence (benchmarks drive this)."""
+        now_ms = self.clock.now_ms()
+        due: list[tuple[Subscription, Message]] = []
+        for (pair, interval), topic in list(self._topics.items()):
+            self._encode(due, list(topic.styles), pair, interval, interval.floor(now_ms), now_ms)
+        self.fan_out(due)
+
+    def _encode(
+        self,
+        due: list[tuple[Subscription, Message]],
+        styles: list[Subscription],
+        pair: str,
+        interval: Interval,
+        open_ms: int,
+        now_ms: int,
     ) -> None:
         candle = self.model.candle(pair, interval, open_ms, now_ms)
         if candle is None:
             return
         for subscription in styles:
-            message = self.plugin.encode_push(subscription, candle, now_ms)
-            for subscriber in list(self.subscribers.get(subscription, ())):
-                subscriber.offer(message)
-                self.pushes += 1
+            due.append((subscription, self.plugin.encode_push(subscription, candle, now_ms)))
 
+    def fan_out(self, due: list[tuple[Subscription, Message]]) -> None:
+        """Deliver ``due`` (in order) to the subscribers of each subscription, one write each."""
+        if not due:
+            return
+        first = due[0][0]
+        if all(subscription == first for subscription, _ in due):
+            members = self.subscribers.get(first)
+            if members:
+                push = Push.of([message for _, message in due])
+                self.pushes += len(members) * len(push)
+                broadcast(list(members), push)  # a copy: a slow consumer leaves the set meanwhile
+            return
+        # Several streams at once: group each subscriber's share; equal shares share their bytes.
+        frames = [encode_frame(message) for _, message in due]
+        shares: dict[Outbox, list[int]] = {}
+        for index, (subscription, _) in enumerate(due):
+            for subscriber in self.subscribers.get(subscription, ()):
+                shares.setdefault(subscriber, []).append(index)
+        built: dict[tuple[int, ...], Push] = {}
+        for subscriber, indexes in shares.items():
+            key = tuple(indexes)
+            share = built.get(key)
+            if share is None:
+                share = built[key] = Push(
+                    tuple(due[i][1] for i in key), b"".join(frames[i] for i in key)
+                )
+            self.pushes += len(share)
+            subscriber.deliver(share)

@@ -1,12 +1,20 @@
-"""WebSocket connections: trio-websocket I/O around a plugin's sans-IO session."""
+"""WebSocket connections: trio-websocket I/O around a plugin's sans-IO session.
+
+trio-websocket does the handshake, reading, pongs and the close handshake; an :class:`Outbox`
+writes (pushes, replies, and trio-websocket's own frames, in order). An idle connection holds no
+task of its own besides the one reading: server pings and session ticks are timers in the hub's
+:class:`~mockfeed.runtime.chores.Chores`, and anything that must wait runs as a short task there.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import logging
+from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import TYPE_CHECKING
 
-import attrs
 import trio
 from trio_websocket import ConnectionClosed, WebSocketConnection
 
@@ -20,24 +28,39 @@ from mockfeed.exchanges.base import (
     Unsubscribe,
     WsSession,
 )
+from mockfeed.runtime.outbox import SEND_QUEUE, attach
 
 if TYPE_CHECKING:
     from mockfeed.market.clock import Clock
+    from mockfeed.runtime.chores import Timer
     from mockfeed.runtime.hub import Hub
+
+__all__ = ["SEND_QUEUE", "Connection"]
 
 log = logging.getLogger("mockfeed.ws")
 
-SEND_QUEUE = 1024  # messages queued per connection before it counts as a slow consumer
+CLOSE_TIMEOUT = 2.0  # seconds a server-initiated close handshake may take
+_GOLDEN = 0.6180339887498949
+_opened = itertools.count()
 
 
-@attrs.frozen
-class _CloseRequest:
-    code: int
-    reason: str
+def first_ping_delay(interval: float) -> float:
+    """When a new connection gets its first ping: between half and all of ``interval``.
+
+    Connections opened together would otherwise be pinged together, every interval, and their
+    pongs would arrive as one burst that stalls pushes; the golden-ratio sequence spreads them
+    evenly, deterministically, in the order connections open.
+    """
+    return interval * (0.5 + 0.5 * (next(_opened) * _GOLDEN % 1.0))
 
 
 class Connection:
-    """One accepted WebSocket: a reader, a writer fed by a bounded queue, and server pings."""
+    """One accepted WebSocket: its session, its outbox (what the hub delivers to), and its timers."""
+
+    __slots__ = (
+        "_finished", "_ping_timer", "_tasks", "_tick_timer", "clock", "heartbeat", "hub", "outbox",
+        "session", "ws",
+    )
 
     def __init__(
         self,
@@ -52,71 +75,60 @@ class Connection:
         self.hub = hub
         self.clock = clock
         self.heartbeat = heartbeat
-        self._send, self._queue = trio.open_memory_channel[Message | _CloseRequest](SEND_QUEUE)
-        self._scope = trio.CancelScope()
-        self.slow = False
+        self.outbox = attach(ws, self._spawn, session.personalize if session.personalizes else None)
+        self.outbox.on_slow = self._on_slow
+        self._ping_timer: Timer | None = None
+        self._tick_timer: Timer | None = None
+        self._tasks: set[trio.CancelScope] | None = None  # this connection's running chores
+        self._finished = False
 
-    def offer(self, message: Message) -> None:
-        """Queue a shared push; a connection whose queue is full is dropped as a slow consumer."""
-        if self.session.personalizes:
-            message = self.session.personalize(message)
-        self._queue_message(message)
-
-    def _queue_message(self, message: Message) -> None:
-        try:
-            self._send.send_nowait(message)
-        except trio.WouldBlock:
-            self.slow = True
-            self._scope.cancel()
-        except (trio.ClosedResourceError, trio.BrokenResourceError):
-            pass
+    @property
+    def slow(self) -> bool:
+        """Whether it was dropped as a slow consumer."""
+        return self.outbox.slow
 
     async def run(self) -> None:
         """Serve the connection until either side closes it."""
-        with self._scope:
-            async with trio.open_nursery() as nursery:
-                nursery.start_soon(self._writer)
-                if self.heartbeat is not None:
-                    nursery.start_soon(self._pinger, self.heartbeat)
-                if self.session.tick_period is not None:
-                    nursery.start_soon(self._ticker, self.session.tick_period)
-                self._stamp()
-                self._apply(self.session.on_open(self.clock.now_ms()))
-                await self._reader()
-                nursery.cancel_scope.cancel()
-        self.hub.remove_all(self)
+        chores = self.hub.chores
+        try:
+            if self.heartbeat is not None:
+                self._ping_timer = chores.call_later(
+                    first_ping_delay(self.heartbeat.interval), self._ping_due
+                )
+            if self.session.tick_period is not None:
+                self._tick_timer = chores.call_later(self.session.tick_period, self._tick)
+            self._stamp()
+            self._apply(self.session.on_open(self.clock.now_ms()))
+            while True:
+                try:
+                    message = await self.ws.get_message()
+                except ConnectionClosed:
+                    break
+                self._on_message(message)
+        finally:
+            self._finish()
         if self.slow:
-            log.info("dropped a slow consumer %s", self.ws.remote)
+            await self.outbox.abort()
 
     async def close(self, code: int, reason: str, farewell: Message | None = None) -> None:
         """Close from the server side (shutdown), after a last message if the exchange sends one."""
         farewell = self.session.farewell(self.clock.now_ms()) or farewell
-        with trio.move_on_after(2):
-            try:
-                if farewell is not None:
-                    await self.ws.send_message(farewell)
-                await self.ws.aclose(code, reason)
-            except ConnectionClosed:
-                pass
-        self._scope.cancel()
+        if farewell is not None:
+            self.outbox.send(farewell)
+        await self._close(code, reason)
 
-    async def _reader(self) -> None:
-        while True:
-            try:
-                message = await self.ws.get_message()
-            except ConnectionClosed:
-                return
-            now = self.clock.now_ms()
-            self._stamp()
-            try:
-                if isinstance(message, str):
-                    actions = self.session.on_text(message, now)
-                else:
-                    actions = self.session.on_binary(message, now)
-            except Exception:
-                log.exception("session failed on a message")
-                actions = [Close(1011, "internal error")]
-            self._apply(actions)
+    def _on_message(self, message: Message) -> None:
+        now = self.clock.now_ms()
+        self._stamp()
+        try:
+            if isinstance(message, str):
+                actions = self.session.on_text(message, now)
+            else:
+                actions = self.session.on_binary(message, now)
+        except Exception:
+            log.exception("session failed on a message")
+            actions = [Close(1011, "internal error")]
+        self._apply(actions)
 
     def _stamp(self) -> None:
         self.session.wall_ms = int(trio.current_time() * 1000)
@@ -124,46 +136,76 @@ class Connection:
     def _apply(self, actions: list[Action]) -> None:
         for action in actions:
             if isinstance(action, Send):
-                self._queue_message(action.message)
+                self.outbox.send(action.message)
             elif isinstance(action, Subscribe):
-                self.hub.add(action.subscription, self)
+                if not self._finished and not self.outbox.slow:
+                    self.hub.add(action.subscription, self.outbox)
             elif isinstance(action, Unsubscribe):
-                self.hub.remove(action.subscription, self)
+                self.hub.remove(action.subscription, self.outbox)
             elif isinstance(action, Close):
-                try:
-                    self._send.send_nowait(_CloseRequest(action.code, action.reason))
-                except (trio.WouldBlock, trio.ClosedResourceError):
-                    self._scope.cancel()
+                self.outbox.stop()
+                self._spawn(partial(self._close, action.code, action.reason))
 
-    async def _writer(self) -> None:
+    async def _close(self, code: int, reason: str) -> None:
+        # The close frame queues behind everything already in the outbox; should the handshake
+        # time out, trio-websocket closes the stream on its way out.
+        with trio.move_on_after(CLOSE_TIMEOUT), contextlib.suppress(ConnectionClosed):
+            await self.ws.aclose(code, reason)
+
+    def _tick(self) -> None:
+        period = self.session.tick_period
+        if self._finished or period is None:
+            return
+        self._stamp()
+        self._apply(self.session.on_tick(self.clock.now_ms()))
+        self._tick_timer = self.hub.chores.call_later(period, self._tick)
+
+    def _ping_due(self) -> None:
+        self._spawn(self._ping)
+
+    async def _ping(self) -> None:
+        heartbeat = self.heartbeat
+        assert heartbeat is not None
+        with trio.move_on_after(heartbeat.timeout) as waited:
+            try:
+                await self.ws.ping()
+            except ConnectionClosed:
+                return
+        if waited.cancelled_caught:
+            log.info("no pong within %ss, closing %s", heartbeat.timeout, self.outbox.peer)
+            self.outbox.stop()
+            await self._close(1008, "pong timeout")
+        elif not self._finished:
+            self._ping_timer = self.hub.chores.call_later(heartbeat.interval, self._ping_due)
+
+    def _on_slow(self) -> None:
+        log.info("dropping a slow consumer %s (%d messages waiting)", self.outbox.peer, self.outbox.backlog)
+        self.hub.remove_all(self.outbox)  # at once: a slow consumer costs the others nothing
+
+    def _spawn(self, fn: Callable[[], Awaitable[None]]) -> None:
+        """Run ``fn`` as a chore of this connection, cancelled when the connection ends."""
+        if not self._finished:
+            self.hub.chores.spawn(self._run_chore, fn)
+
+    async def _run_chore(self, fn: Callable[[], Awaitable[None]]) -> None:
+        if self._finished:
+            return
+        scope = trio.CancelScope()
+        if self._tasks is None:
+            self._tasks = set()
+        self._tasks.add(scope)
         try:
-            async for item in self._queue:
-                if isinstance(item, _CloseRequest):
-                    await self.ws.aclose(item.code, item.reason)
-                    break
-                await self.ws.send_message(item)
-        except ConnectionClosed:
-            pass
-        self._scope.cancel()
+            with scope:
+                await fn()
+        finally:
+            self._tasks.discard(scope)
 
-    async def _ticker(self, period: float) -> None:
-        while True:
-            await trio.sleep(period)
-            self._stamp()
-            self._apply(self.session.on_tick(self.clock.now_ms()))
-
-    async def _pinger(self, heartbeat: Heartbeat) -> None:
-        while True:
-            await trio.sleep(heartbeat.interval)
-            with trio.move_on_after(heartbeat.timeout) as waited:
-                try:
-                    await self.ws.ping()
-                except ConnectionClosed:
-                    break
-            if waited.cancelled_caught:
-                log.info("no pong within %ss, closing %s", heartbeat.timeout, self.ws.remote)
-                with trio.move_on_after(2):
-                    with contextlib.suppress(ConnectionClosed):
-                        await self.ws.aclose(1008, "pong timeout")
-                break
-        self._scope.cancel()
+    def _finish(self) -> None:
+        self._finished = True
+        for timer in (self._ping_timer, self._tick_timer):
+            if timer is not None:
+                timer.cancel()
+        self.outbox.release()
+        self.hub.remove_all(self.outbox)
+        for scope in list(self._tasks or ()):
+            scope.cancel()

@@ -123,3 +123,29 @@ async def test_sigterm_exits_0() -> None:
         if process.returncode is None:
             process.kill()
             await process.wait()
+
+
+async def test_exchange_all_serves_every_product() -> None:
+    """--exchange all starts every product on ephemeral ports, one ready line each, then stops on SIGINT."""
+    process = await trio.lowlevel.open_process(
+        [sys.executable, "-m", "mockfeed", "--exchange", "all", "--port", "0", "--ws-port", "0"],
+        stdout=subprocess.PIPE,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    assert process.stdout is not None
+    buffer = b""
+    try:
+        with trio.fail_after(30):
+            while buffer.count(b"\n") < len(ExchangeType):
+                chunk = await process.stdout.receive_some()
+                assert chunk, "mockfeed exited before its ready lines"
+                buffer += chunk
+        names = [READY.match(line).group(1) for line in buffer.decode().splitlines()]  # type: ignore[union-attr]
+        assert names == [e.value for e in ExchangeType]
+        process.send_signal(signal.SIGINT)
+        with trio.fail_after(15):
+            assert await process.wait() == 0
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()

@@ -6,14 +6,22 @@ import argparse
 import logging
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import trio
 
 from mockfeed.config import ServerConfig
 from mockfeed.exchanges import ExchangeType, NotAvailable, available
 from mockfeed.market import PairError, parse_pairs
-from mockfeed.runtime.conditions import check_delay, check_rate, check_seed
+from mockfeed.runtime.conditions import (
+    check_burst,
+    check_delay,
+    check_flag,
+    check_lifetime,
+    check_rate,
+    check_seed,
+)
 from mockfeed.runtime.server import Server
 
 EXIT_USAGE = 2
@@ -76,6 +84,38 @@ def build_parser() -> argparse.ArgumentParser:
         "--fault-seed", type=int, default=0, metavar="N",
         help="seed of the fault draws: the same seed fails and delays the same requests (default 0)",
     )
+    parser.add_argument(
+        "--loss", type=float, default=0.0, metavar="P",
+        help="drop each WebSocket push with probability P (default 0)",
+    )
+    parser.add_argument(
+        "--loss-burst", type=int, default=1, metavar="N",
+        help="pushes dropped in a row per loss event (default 1)",
+    )
+    parser.add_argument(
+        "--timeout-rate", type=float, default=0.0, metavar="P",
+        help="hold each REST request --timeout-ms, then answer the exchange's timeout error, with "
+        "probability P (default 0)",
+    )
+    parser.add_argument(
+        "--timeout-ms", type=float, default=30_000.0, metavar="MS",
+        help="how long a timed-out request is held (default 30000)",
+    )
+    parser.add_argument(
+        "--maintenance", action="store_true",
+        help="start in maintenance: REST answers the native maintenance error, WebSockets are refused",
+    )
+    parser.add_argument(
+        "--stall", action="store_true", help="start stalled: WebSockets stay open but get no pushes",
+    )
+    parser.add_argument(
+        "--ws-lifetime", type=float, default=None, metavar="S",
+        help="close every WebSocket S seconds after it opened (default: the exchange's own limit)",
+    )
+    parser.add_argument(
+        "--rate-limits", action="store_true",
+        help="enforce each exchange's documented request limits (default: off)",
+    )
     parser.add_argument("--log-level", default="WARNING", help="logging level (default WARNING)")
     return parser
 
@@ -97,13 +137,21 @@ def _control_port(value: str | None, exchanges: Sequence[ExchangeType], port: in
 
 def _conditions(args: argparse.Namespace) -> dict[str, object]:
     """The condition fields of ServerConfig from the flags; ValueError naming the flag."""
-    flags = {"latency_ms": ("--latency", check_delay), "jitter_ms": ("--jitter", check_delay),
-             "error_rate": ("--error-rate", check_rate), "fault_seed": ("--fault-seed", check_seed)}
-    out: dict[str, object] = {}
-    for key, (flag, check) in flags.items():
-        value = getattr(args, key.removesuffix("_ms"))
-        out[key] = check(value, flag)
-    return out
+    flags: dict[str, tuple[str, str, Callable[[Any, str], object]]] = {
+        "latency_ms": ("--latency", "latency", check_delay),
+        "jitter_ms": ("--jitter", "jitter", check_delay),
+        "error_rate": ("--error-rate", "error_rate", check_rate),
+        "fault_seed": ("--fault-seed", "fault_seed", check_seed),
+        "loss": ("--loss", "loss", check_rate),
+        "loss_burst": ("--loss-burst", "loss_burst", check_burst),
+        "timeout_rate": ("--timeout-rate", "timeout_rate", check_rate),
+        "timeout_ms": ("--timeout-ms", "timeout_ms", check_delay),
+        "maintenance": ("--maintenance", "maintenance", check_flag),
+        "stall": ("--stall", "stall", check_flag),
+        "ws_lifetime_s": ("--ws-lifetime", "ws_lifetime", check_lifetime),
+        "rate_limits": ("--rate-limits", "rate_limits", check_flag),
+    }
+    return {key: check(getattr(args, attr), flag) for key, (flag, attr, check) in flags.items()}
 
 
 def _list() -> str:

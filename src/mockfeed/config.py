@@ -59,8 +59,10 @@ class ServerConfig:
     move it). It follows trio's clock, so under ``trio.testing.MockClock`` it is virtual too.
     ``control_port`` opens the HTTP control endpoint (0: an ephemeral port; None: no endpoint).
 
-    ``latency_ms``, ``jitter_ms``, ``error_rate`` and ``fault_seed`` are every exchange's initial
-    network conditions (see :mod:`mockfeed.runtime.conditions` and docs/faults.md).
+    ``latency_ms``, ``jitter_ms``, ``error_rate``, ``fault_seed``, ``loss``, ``loss_burst``,
+    ``timeout_rate``, ``timeout_ms``, ``maintenance``, ``stall``, ``ws_lifetime_s`` and ``rate_limits``
+    are every exchange's initial network conditions (see :class:`mockfeed.runtime.conditions.Conditions`
+    and docs/faults.md).
     """
 
     exchanges: tuple[ExchangeType, ...] = attrs.field(
@@ -80,15 +82,23 @@ class ServerConfig:
     jitter_ms: float = 0.0
     error_rate: float = 0.0
     fault_seed: int = 0
+    loss: float = 0.0
+    loss_burst: int = 1
+    timeout_rate: float = 0.0
+    timeout_ms: float = 30_000.0
+    maintenance: bool = False
+    stall: bool = False
+    ws_lifetime_s: float | None = None
+    rate_limits: bool = False
 
     def __attrs_post_init__(self) -> None:
         self.conditions()  # validates the condition fields (ValueError naming the field)
 
     def conditions(self) -> Conditions:
         """The initial network conditions of every exchange."""
-        from mockfeed.runtime.conditions import Conditions  # runtime imports this module
+        from mockfeed.runtime.conditions import KEYS, Conditions  # runtime imports this module
 
-        return Conditions(self.latency_ms, self.jitter_ms, self.error_rate, self.fault_seed)
+        return Conditions(**{key: getattr(self, key) for key in KEYS})
 
     def ports(self, exchange: ExchangeType) -> tuple[int, int]:
         """(REST port, WS port) for one of the configured exchanges."""

@@ -147,7 +147,7 @@ def _probe() -> RestRequest:
 @pytest.mark.mockfeed(exchanges=["binance_spot", "okx_spot"], control_port=0, latency_ms=2)
 async def test_control_endpoint_reads_and_changes_conditions(mockfeed_server: Server) -> None:
     """GET all / one, PUT replaces, PATCH changes given keys; the next REST request obeys."""
-    default = {"latency_ms": 2.0, "jitter_ms": 0.0, "error_rate": 0.0, "fault_seed": 0}
+    default = {**Conditions().to_json(), "latency_ms": 2.0}
     async with httpx.AsyncClient(base_url=mockfeed_server.control_url) as control, \
             httpx.AsyncClient(base_url=mockfeed_server.rest_url) as rest:
         everything = (await control.get("/conditions")).json()
@@ -163,12 +163,12 @@ async def test_control_endpoint_reads_and_changes_conditions(mockfeed_server: Se
         assert mockfeed_server["okx_spot"].conditions.error_rate == 0
 
         put = await control.put("/conditions/binance_spot", json={"jitter_ms": 3, "fault_seed": 9})
-        assert put.json() == {"latency_ms": 0.0, "jitter_ms": 3.0, "error_rate": 0.0, "fault_seed": 9}
+        assert put.json() == {**Conditions().to_json(), "jitter_ms": 3.0, "fault_seed": 9}
         assert (await rest.get("/api/v3/time")).status_code == 200
 
         both = await control.patch("/conditions", json={"error_rate": 0.5})
         assert both.json() == {
-            "binance_spot": {"latency_ms": 0.0, "jitter_ms": 3.0, "error_rate": 0.5, "fault_seed": 9},
+            "binance_spot": {**Conditions().to_json(), "jitter_ms": 3.0, "error_rate": 0.5, "fault_seed": 9},
             "okx_spot": {**default, "error_rate": 0.5},
         }
         reset = await control.put("/conditions", json={})
@@ -183,7 +183,8 @@ async def test_control_endpoint_reads_and_changes_conditions(mockfeed_server: Se
         ("PATCH", "/conditions/binance_spot", b'{"latency_ms": -5}', 400, "latency_ms"),
         ("PUT", "/conditions/binance_spot", b'{"jitter_ms": "lots"}', 400, "jitter_ms"),
         ("PATCH", "/conditions/binance_spot", b'{"fault_seed": 1.5}', 400, "fault_seed"),
-        ("PATCH", "/conditions/binance_spot", b'{"loss": 0.1}', 400, "unknown key 'loss'"),
+        ("PATCH", "/conditions/binance_spot", b'{"lost": 0.1}', 400, "unknown key 'lost'"),
+        ("PATCH", "/conditions/binance_spot", b'{"maintenance": "yes"}', 400, "maintenance"),
         ("PUT", "/conditions/binance_spot", b"not json", 400, "not valid JSON"),
         ("PUT", "/conditions/binance_spot", b"[1, 2]", 400, "JSON object"),
         ("GET", "/conditions/kraken_spot", b"", 404, "no control endpoint"),
@@ -209,10 +210,11 @@ async def test_control_endpoint_refuses_bad_input(
 
 
 async def test_cli_flags_set_the_conditions() -> None:
-    """--latency, --jitter, --error-rate and --fault-seed reach the server and its control endpoint."""
+    """The condition flags (--latency, --loss, --stall, ...) reach the server and its control endpoint."""
     process = await trio.lowlevel.open_process(
         [sys.executable, "-m", "mockfeed", "--port", "0", "--ws-port", "0", "--control-port", "0",
-         "--latency", "5", "--jitter", "2.5", "--error-rate", "1", "--fault-seed", "11"],
+         "--latency", "5", "--jitter", "2.5", "--error-rate", "1", "--fault-seed", "11",
+         "--loss", "0.25", "--loss-burst", "3", "--timeout-ms", "100", "--ws-lifetime", "60", "--stall"],
         stdout=subprocess.PIPE, env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     try:
@@ -229,7 +231,11 @@ async def test_cli_flags_set_the_conditions() -> None:
         assert rest_match and control_match
         async with httpx.AsyncClient() as client:
             shown = (await client.get(control_match.group(1) + "/conditions/binance_spot")).json()
-            assert shown == {"latency_ms": 5.0, "jitter_ms": 2.5, "error_rate": 1.0, "fault_seed": 11}
+            assert shown == {
+                **Conditions().to_json(), "latency_ms": 5.0, "jitter_ms": 2.5, "error_rate": 1.0,
+                "fault_seed": 11, "loss": 0.25, "loss_burst": 3, "timeout_ms": 100.0,
+                "ws_lifetime_s": 60.0, "stall": True,
+            }
             answer = await client.get(rest_match.group(1) + "/api/v3/time")
             assert (answer.status_code, answer.json()) == (500, BINANCE_FAULT)
     finally:

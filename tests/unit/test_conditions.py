@@ -18,8 +18,11 @@ DRAWS = 5_000
 def test_defaults_are_a_perfect_network() -> None:
     """No latency, no jitter, no errors."""
     conditions = Conditions()
-    assert conditions.to_json() == {"latency_ms": 0.0, "jitter_ms": 0.0, "error_rate": 0.0,
-                                    "fault_seed": 0}
+    assert conditions.to_json() == {
+        "latency_ms": 0.0, "jitter_ms": 0.0, "error_rate": 0.0, "fault_seed": 0, "loss": 0.0,
+        "loss_burst": 1, "timeout_rate": 0.0, "timeout_ms": 30000.0, "maintenance": False,
+        "stall": False, "ws_lifetime_s": None, "rate_limits": False,
+    }
     assert conditions.delay_ms("binance_spot", 0) == 0
     assert not any(conditions.fails("binance_spot", n) for n in range(100))
 
@@ -37,7 +40,11 @@ def test_defaults_are_a_perfect_network() -> None:
         ({"error_rate": None}, "error_rate must be a number"),
         ({"fault_seed": 1.5}, "fault_seed must be a non-negative integer"),
         ({"fault_seed": -1}, "fault_seed"),
-        ({"loss": 0.1}, "unknown key 'loss'"),
+        ({"lost": 0.1}, "unknown key 'lost'"),
+        ({"loss": 1.5}, "loss must be a probability"),
+        ({"loss_burst": 0}, "loss_burst must be an integer"),
+        ({"maintenance": 1}, "maintenance must be true or false"),
+        ({"ws_lifetime_s": 0}, "ws_lifetime_s must be null or between"),
     ],
 )
 def test_bad_values_are_refused_naming_the_key(change: dict[str, Any], fragment: str) -> None:

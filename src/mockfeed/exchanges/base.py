@@ -10,6 +10,7 @@ Pushes are encoded by the plugin once per :class:`Subscription` and fanned out b
 from __future__ import annotations
 
 import abc
+import enum
 from collections.abc import Callable, Iterable, Mapping
 from types import MappingProxyType
 from typing import TypeAlias
@@ -34,6 +35,9 @@ class RestRequest:
     body: bytes
     now_ms: int
     client: str = "127.0.0.1"
+    #: Monotonic milliseconds of the runtime when the request arrived: for rate-limit windows,
+    #: which real exchanges count in wall time whatever the market clock does.
+    wall_ms: int = 0
     path_params: Mapping[str, str] = attrs.field(factory=lambda: MappingProxyType({}))
 
     def params(self) -> dict[str, list[str]]:
@@ -60,6 +64,14 @@ def json_response(status: int, payload: object, headers: Iterable[tuple[str, str
 
 
 RestHandler: TypeAlias = Callable[[RestRequest], RestResponse]
+
+
+class FaultKind(enum.StrEnum):
+    """What an injected REST fault stands for; the plugin gives each its exchange's native shape."""
+
+    SERVER_ERROR = "server_error"  # an internal error at the configured error rate
+    MAINTENANCE = "maintenance"  # the exchange is down for maintenance (every request)
+    TIMEOUT = "timeout"  # the backend did not answer in time (after the request was held)
 
 
 @attrs.frozen(slots=True)
@@ -204,14 +216,21 @@ class ExchangePlugin(abc.ABC):
         """The answer when a handler fails unexpectedly (no traceback ever reaches the wire)."""
         return json_response(500, {"error": "internal error"})
 
-    def fault_response(self, kind: str, request: RestRequest) -> RestResponse:
-        """The exchange's native answer for an injected fault of ``kind``.
+    def fault_response(self, kind: FaultKind, request: RestRequest) -> RestResponse:
+        """The exchange's native answer for an injected fault of ``kind`` (see :class:`FaultKind`).
 
-        Kinds: ``"server_error"`` (a REST answer replaced at the configured error rate). The default
-        is :meth:`internal_error`; plugins override it where the exchange's own shape differs, and
-        fall back to it for kinds they do not know.
+        The default is :meth:`internal_error`; plugins override it where the exchange's own shape
+        differs, and fall back to it for kinds they do not know.
         """
         return self.internal_error(request)
+
+    def limit_request(self, request: RestRequest) -> RestResponse | None:
+        """Count ``request`` against the exchange's rate limits (only called when they are enforced).
+
+        Returns the exchange's native refusal when the request is over the limit, else None. The
+        default enforces nothing; windows use ``request.wall_ms``.
+        """
+        return None
 
     def farewell(self, now_ms: int) -> str | None:
         """A message sent to every WebSocket before a server shutdown closes it, if the exchange has one."""

@@ -10,9 +10,12 @@ by PUT) or a PATCH names ``fault_seed``. The same seed and the same
 request sequence therefore fail the same requests and delay them by the same amounts, whatever the
 timing or the other exchanges do.
 
-Latency of one answer: ``latency_ms + U * jitter_ms`` with U uniform in [0, 1), i.e. uniform in
-``[latency_ms, latency_ms + jitter_ms)``. Each request fails independently with probability
-``error_rate``.
+Latency of one answer (REST) or message (WebSocket): ``latency_ms + U * jitter_ms`` with U uniform in
+[0, 1), i.e. uniform in ``[latency_ms, latency_ms + jitter_ms)``. Each request fails independently with
+probability ``error_rate`` and is held then timed out with probability ``timeout_rate``; each WebSocket
+push is dropped with probability ``loss`` (``loss_burst`` consecutive pushes per drop). WebSocket draws
+use the connection's number (connections counted from 0 in accept order) and its push number.
+``maintenance``, ``stall``, ``ws_lifetime_s`` and ``rate_limits`` are switches, see docs/faults.md.
 """
 
 from __future__ import annotations
@@ -21,14 +24,21 @@ import hashlib
 import itertools
 import math
 import struct
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import attrs
 
-KEYS = ("latency_ms", "jitter_ms", "error_rate", "fault_seed")
+KEYS = (
+    "latency_ms", "jitter_ms", "error_rate", "fault_seed", "loss", "loss_burst", "timeout_rate",
+    "timeout_ms", "maintenance", "stall", "ws_lifetime_s", "rate_limits",
+)
 MAX_DELAY_MS = 600_000.0  # ten minutes: anything longer is surely a unit mistake
-_DELAY, _ERROR = 1, 2  # draw purposes: independent streams for the same request
+MAX_BURST = 1_000_000
+MAX_LIFETIME_S = 7 * 86400.0
+# Draw purposes: independent streams for the same request (REST) or push (WS, connection in the
+# high bits of the purpose).
+_DELAY, _ERROR, _TIMEOUT, _LOSS, _WS_DELAY = 1, 2, 3, 4, 5
 
 
 def check_delay(value: object, key: str = "latency_ms") -> float:
@@ -56,6 +66,30 @@ def check_seed(value: object, key: str = "fault_seed") -> int:
     return value
 
 
+def check_flag(value: object, key: str = "maintenance") -> bool:
+    """A switch: JSON true or false; ValueError naming ``key`` otherwise."""
+    if not isinstance(value, bool):
+        raise ValueError(f"{key} must be true or false, got {value!r}")
+    return value
+
+
+def check_burst(value: object, key: str = "loss_burst") -> int:
+    """Pushes dropped per loss event: an integer in 1 … 1000000; ValueError naming ``key`` otherwise."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_BURST:
+        raise ValueError(f"{key} must be an integer between 1 and {MAX_BURST}, got {value!r}")
+    return value
+
+
+def check_lifetime(value: object, key: str = "ws_lifetime_s") -> float | None:
+    """A WebSocket lifetime in seconds (0 < s <= 7 days), or None for the exchange's own."""
+    if value is None:
+        return None
+    number = _number(value, key)
+    if not 0 < number <= MAX_LIFETIME_S:
+        raise ValueError(f"{key} must be null or between 0 (excluded) and {MAX_LIFETIME_S:g} s, got {value!r}")
+    return number
+
+
 def _number(value: object, key: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ValueError(f"{key} must be a number, got {value!r}")
@@ -63,6 +97,26 @@ def _number(value: object, key: str) -> float:
     if not math.isfinite(number):
         raise ValueError(f"{key} must be a finite number, got {value!r}")
     return number
+
+
+def _loss(value: object) -> float:
+    return check_rate(value, "loss")
+
+
+def _timeout_rate(value: object) -> float:
+    return check_rate(value, "timeout_rate")
+
+
+def _timeout_ms(value: object) -> float:
+    return check_delay(value, "timeout_ms")
+
+
+def _stall(value: object) -> bool:
+    return check_flag(value, "stall")
+
+
+def _rate_limits(value: object) -> bool:
+    return check_flag(value, "rate_limits")
 
 
 def _latency(value: object) -> float:
@@ -73,8 +127,12 @@ def _jitter(value: object) -> float:
     return check_delay(value, "jitter_ms")
 
 
-_CHECKS = {"latency_ms": check_delay, "jitter_ms": check_delay, "error_rate": check_rate,
-           "fault_seed": check_seed}
+_CHECKS: dict[str, Callable[[Any, str], Any]] = {
+    "latency_ms": check_delay, "jitter_ms": check_delay, "error_rate": check_rate,
+    "fault_seed": check_seed, "loss": check_rate, "loss_burst": check_burst,
+    "timeout_rate": check_rate, "timeout_ms": check_delay, "maintenance": check_flag,
+    "stall": check_flag, "ws_lifetime_s": check_lifetime, "rate_limits": check_flag,
+}
 
 
 def draw(seed: int, exchange: str, number: int, purpose: int) -> float:
@@ -87,15 +145,29 @@ def draw(seed: int, exchange: str, number: int, purpose: int) -> float:
 
 @attrs.frozen(slots=True)
 class Conditions:
-    """Latency (fixed ``latency_ms`` plus uniform ``jitter_ms``), ``error_rate`` and ``fault_seed``.
+    """One exchange's network conditions; all defaults mean a perfect network.
 
-    Values are validated on construction (ValueError naming the field).
+    ``latency_ms`` plus uniform ``jitter_ms`` delay every REST answer and WebSocket message;
+    ``error_rate`` replaces REST answers by native errors; ``timeout_rate`` holds requests
+    ``timeout_ms`` then answers the exchange's timeout error; ``loss`` drops WebSocket pushes,
+    ``loss_burst`` at a time; ``maintenance`` answers REST with the native maintenance error and
+    closes WebSockets; ``stall`` stops pushes on open connections; ``ws_lifetime_s`` closes each
+    WebSocket after that many seconds (None: the exchange's own limit); ``rate_limits`` enforces the
+    exchange's request limits. Values are validated on construction (ValueError naming the field).
     """
 
     latency_ms: float = attrs.field(default=0.0, converter=_latency)
     jitter_ms: float = attrs.field(default=0.0, converter=_jitter)
     error_rate: float = attrs.field(default=0.0, converter=check_rate)
     fault_seed: int = attrs.field(default=0, converter=check_seed)
+    loss: float = attrs.field(default=0.0, converter=_loss)
+    loss_burst: int = attrs.field(default=1, converter=check_burst)
+    timeout_rate: float = attrs.field(default=0.0, converter=_timeout_rate)
+    timeout_ms: float = attrs.field(default=30_000.0, converter=_timeout_ms)
+    maintenance: bool = attrs.field(default=False, converter=check_flag)
+    stall: bool = attrs.field(default=False, converter=_stall)
+    ws_lifetime_s: float | None = attrs.field(default=None, converter=check_lifetime)
+    rate_limits: bool = attrs.field(default=False, converter=_rate_limits)
 
     @classmethod
     def from_json(cls, change: Mapping[str, Any]) -> Conditions:
@@ -129,6 +201,29 @@ class Conditions:
             return False
         return draw(self.fault_seed, exchange, number, _ERROR) < self.error_rate
 
+    def times_out(self, exchange: str, number: int) -> bool:
+        """Whether request ``number`` of ``exchange`` is held ``timeout_ms`` and then timed out."""
+        if self.timeout_rate == 0:
+            return False
+        return draw(self.fault_seed, exchange, number, _TIMEOUT) < self.timeout_rate
+
+    def drops(self, exchange: str, connection: int, push: int) -> bool:
+        """Whether push ``push`` of WebSocket ``connection`` starts a loss event (of ``loss_burst``)."""
+        if self.loss == 0:
+            return False
+        return draw(self.fault_seed, exchange, push, _LOSS | connection << 8) < self.loss
+
+    def ws_delay_ms(self, exchange: str, connection: int, message: int) -> float:
+        """How long message ``message`` of WebSocket ``connection`` waits before it is written (ms)."""
+        if self.jitter_ms == 0:
+            return self.latency_ms
+        return self.latency_ms + draw(self.fault_seed, exchange, message, _WS_DELAY | connection << 8) * self.jitter_ms
+
+    @property
+    def delays_ws(self) -> bool:
+        """Whether WebSocket messages are delayed at all."""
+        return self.latency_ms > 0 or self.jitter_ms > 0
+
 
 class ConditionsHolder:
     """One exchange's current conditions and request counter, read by the runtime on every request."""
@@ -137,6 +232,7 @@ class ConditionsHolder:
         self.exchange = exchange
         self._conditions = conditions if conditions is not None else Conditions()
         self._numbers = itertools.count()
+        self._connections = itertools.count()
 
     @property
     def conditions(self) -> Conditions:
@@ -163,7 +259,12 @@ class ConditionsHolder:
         self._conditions = value
         if reseed:
             self._numbers = itertools.count()
+            self._connections = itertools.count()
 
     def next_request(self) -> tuple[Conditions, int]:
         """The conditions and the number of a newly arrived request."""
         return self._conditions, next(self._numbers)
+
+    def next_connection(self) -> int:
+        """The number of a newly accepted WebSocket connection (its fault draws depend on it)."""
+        return next(self._connections)

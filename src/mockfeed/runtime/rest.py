@@ -11,7 +11,7 @@ from urllib.parse import parse_qsl
 import attrs
 import trio
 
-from mockfeed.exchanges.base import ExchangePlugin, RestHandler, RestRequest, RestResponse
+from mockfeed.exchanges.base import ExchangePlugin, FaultKind, RestHandler, RestRequest, RestResponse
 from mockfeed.market.clock import Clock
 from mockfeed.runtime.conditions import ConditionsHolder
 
@@ -29,8 +29,9 @@ class RestApp:
     """Routes each request to the plugin handler for (method, path); never leaks a traceback.
 
     Every request that arrives whole is delayed and possibly failed per the current ``conditions``
-    (see :mod:`mockfeed.runtime.conditions`); an injected failure is the plugin's
-    ``fault_response("server_error", ...)`` instead of its answer.
+    (see :mod:`mockfeed.runtime.conditions`): refused by the plugin's own rate limits when they are
+    on, answered with the plugin's ``fault_response`` of the kind the conditions pick (maintenance,
+    timeout after a hold, server error) instead of its answer.
     """
 
     def __init__(
@@ -63,20 +64,37 @@ class RestApp:
         await send({"type": "http.response.body", "body": response.body})
 
     async def _answer(self, scope: Scope, body: bytes) -> RestResponse:
-        """The answer under the current conditions: after their latency, maybe an injected error."""
+        """The answer under the current conditions: after their latency, maybe an injected fault."""
         conditions, number = self.conditions.next_request()
         exchange = self.conditions.exchange
         delay = conditions.delay_ms(exchange, number)
         if delay > 0:
             await trio.sleep(delay / 1000)
         request = self._request(scope, body)
+        if conditions.rate_limits:
+            refusal = self._guarded(lambda: self.plugin.limit_request(request), request)
+            if refusal is not None:
+                return refusal
+        if conditions.maintenance:
+            return self.fault(FaultKind.MAINTENANCE, request)
+        if conditions.times_out(exchange, number):
+            await trio.sleep(conditions.timeout_ms / 1000)
+            return self.fault(FaultKind.TIMEOUT, attrs.evolve(request, now_ms=self.clock.now_ms()))
         if conditions.fails(exchange, number):
-            try:
-                return self.plugin.fault_response("server_error", request)
-            except Exception:
-                log.exception("plugin failed to shape a fault on %s %s", request.method, request.path)
-                return self.plugin.internal_error(request)
+            return self.fault(FaultKind.SERVER_ERROR, request)
         return self.respond(request)
+
+    def fault(self, kind: FaultKind, request: RestRequest) -> RestResponse:
+        """The plugin's native answer for an injected fault (its internal error should that fail)."""
+        answer = self._guarded(lambda: self.plugin.fault_response(kind, request), request)
+        return self.plugin.internal_error(request) if answer is None else answer
+
+    def _guarded(self, fn: Callable[[], RestResponse | None], request: RestRequest) -> RestResponse | None:
+        try:
+            return fn()
+        except Exception:
+            log.exception("plugin failed on %s %s", request.method, request.path)
+            return self.plugin.internal_error(request)
 
     def _request(self, scope: Scope, body: bytes) -> RestRequest:
         client = scope.get("client") or ("127.0.0.1", 0)
@@ -87,6 +105,7 @@ class RestApp:
             body=body,
             now_ms=self.clock.now_ms(),
             client=str(client[0]),
+            wall_ms=int(trio.current_time() * 1000),
         )
 
     def respond(self, request: RestRequest) -> RestResponse:

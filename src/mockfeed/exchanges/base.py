@@ -145,6 +145,9 @@ class WsSession(abc.ABC):
     #: cut-offs, ping schedules) use this; market data uses ``now_ms``, which an accelerated or
     #: shifted market clock moves differently.
     wall_ms: int = 0
+    #: Whether the exchange's WebSocket limits (messages per second, subscriptions per connection)
+    #: are enforced: the ``rate_limits`` network condition, set by the runtime before every call.
+    rate_limits: bool = False
 
     def on_open(self, now_ms: int) -> list[Action]:
         """Actions right after the handshake (welcome messages, streams named in the URL)."""

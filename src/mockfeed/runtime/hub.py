@@ -14,6 +14,7 @@ from mockfeed.exchanges.base import ExchangePlugin, Message, Subscription
 from mockfeed.market import Interval, MarketModel
 from mockfeed.market.clock import Clock
 from mockfeed.runtime.chores import Chores
+from mockfeed.runtime.conditions import ConditionsHolder
 from mockfeed.runtime.frames import Push, encode_frame
 from mockfeed.runtime.outbox import Outbox, broadcast
 
@@ -32,8 +33,15 @@ class Hub:
     """Subscribers per :class:`Subscription`, the ticker that pushes their candles, and the
     :class:`Chores` (timers, short tasks) shared by the exchange's connections."""
 
-    def __init__(self, plugin: ExchangePlugin, model: MarketModel, clock: Clock) -> None:
+    def __init__(
+        self,
+        plugin: ExchangePlugin,
+        model: MarketModel,
+        clock: Clock,
+        faults: ConditionsHolder | None = None,
+    ) -> None:
         self.plugin = plugin
+        self.faults = faults if faults is not None else ConditionsHolder(str(plugin.exchange))
         self.model = model
         self.clock = clock
         self.subscribers: dict[Subscription, set[Outbox]] = {}

@@ -49,8 +49,8 @@ class ExchangeServer:
         self.clock = clock
         self.host = host
         self._ports = ports
-        self.hub = Hub(plugin, model, clock)
         self.faults = ConditionsHolder(exchange.value, conditions)
+        self.hub = Hub(plugin, model, clock, self.faults)
         self.connections: set[Connection] = set()
         self.rest_port = 0
         self.ws_port = 0

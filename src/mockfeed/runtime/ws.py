@@ -132,6 +132,7 @@ class Connection:
 
     def _stamp(self) -> None:
         self.session.wall_ms = int(trio.current_time() * 1000)
+        self.session.rate_limits = self.hub.faults.conditions.rate_limits
 
     def _apply(self, actions: list[Action]) -> None:
         for action in actions:

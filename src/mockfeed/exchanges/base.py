@@ -191,6 +191,9 @@ class ExchangePlugin(abc.ABC):
 
     exchange: ExchangeType
     heartbeat: Heartbeat | None = None
+    #: Seconds after which the exchange closes every WebSocket (None: never); the ``ws_lifetime_s``
+    #: network condition overrides it.
+    ws_lifetime: float | None = None
 
     def __init__(self, model: MarketModel, pairs: Iterable[PairSpec]) -> None:
         self.model = model

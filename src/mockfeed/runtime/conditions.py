@@ -233,6 +233,11 @@ class ConditionsHolder:
         self._conditions = conditions if conditions is not None else Conditions()
         self._numbers = itertools.count()
         self._connections = itertools.count()
+        self._watchers: list[Callable[[Conditions, Conditions], None]] = []
+
+    def watch(self, watcher: Callable[[Conditions, Conditions], None]) -> None:
+        """Call ``watcher(old, new)`` after every change (e.g. to close WebSockets for maintenance)."""
+        self._watchers.append(watcher)
 
     @property
     def conditions(self) -> Conditions:
@@ -256,7 +261,9 @@ class ConditionsHolder:
         return self._conditions
 
     def _set(self, value: Conditions, reseed: bool) -> None:
-        self._conditions = value
+        old, self._conditions = self._conditions, value
+        for watcher in self._watchers:
+            watcher(old, value)
         if reseed:
             self._numbers = itertools.count()
             self._connections = itertools.count()

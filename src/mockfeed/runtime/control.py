@@ -16,6 +16,11 @@ with its message. Features add their routes with :meth:`ControlApp.add` or :meth
     PUT   /conditions/{exchange} {...}  replace all (absent keys: defaults)
     PATCH /conditions/{exchange} {...}  change only the keys given
 
+:func:`disconnect_routes` ends open WebSockets at once::
+
+    POST  /disconnect {"mode": "close", "code": 1001}   every exchange's (mode "reset": TCP reset)
+    POST  /disconnect/{exchange}                        one exchange's
+
 Every answer is JSON; errors are ``{"error": "..."}`` with 400, 404, 405, 409 or 413, never a
 traceback.
 """
@@ -273,6 +278,48 @@ def _changed(
     except ValueError as refused:
         raise BadRequest(str(refused)) from None
     return ControlResponse(200, conditions.to_json())
+
+
+# -- disconnects ------------------------------------------------------------------------------------
+
+Disconnector: TypeAlias = Callable[[bool, int], int]  # (reset, close code) -> connections ended
+
+
+def disconnect_routes(exchanges: Mapping[str, Disconnector]) -> RouteTable:
+    """``POST /disconnect`` (every exchange) and ``POST /disconnect/{exchange}``: end open WebSockets.
+
+    Body (optional): ``{"mode": "close"}`` (default: a close handshake with ``code``, default 1001) or
+    ``{"mode": "reset"}`` (an abrupt TCP reset, no close frame). Answers how many were ended.
+    """
+
+    def parse(request: ControlRequest) -> tuple[bool, int]:
+        change = request.json_object() if request.body.strip() else {}
+        unknown = [k for k in change if k not in ("mode", "code")]
+        if unknown:
+            raise BadRequest(f"unknown key {unknown[0]!r}; expected mode and/or code")
+        mode = change.get("mode", "close")
+        if mode not in ("close", "reset"):
+            raise BadRequest(f"mode must be 'close' or 'reset', got {mode!r}")
+        code = change.get("code", 1001)
+        if isinstance(code, bool) or not isinstance(code, int) or not (
+            code in (1000, 1001, 1008, 1011, 1012, 1013) or 3000 <= code <= 4999
+        ):
+            raise BadRequest(f"code must be 1000, 1001, 1008, 1011, 1012, 1013 or 3000-4999, got {code!r}")
+        if mode == "reset" and "code" in change:
+            raise BadRequest("a reset sends no close frame: code goes with mode 'close' only")
+        return mode == "reset", code
+
+    def handler(names: list[str]) -> ControlHandler:
+        def disconnect(request: ControlRequest) -> ControlResponse:
+            reset, code = parse(request)
+            return ControlResponse(200, {"disconnected": {n: exchanges[n](reset, code) for n in names}})
+
+        return disconnect
+
+    table: dict[str, Mapping[str, ControlHandler]] = {"/disconnect": {"POST": handler(list(exchanges))}}
+    for name in exchanges:
+        table[f"/disconnect/{name}"] = {"POST": handler([name])}
+    return table
 
 
 # -- serving -------------------------------------------------------------------------------------------

@@ -7,6 +7,8 @@ of its share in a single write, and the frame bytes are the same objects for eve
 
 from __future__ import annotations
 
+from functools import partial
+
 import attrs
 import trio
 
@@ -14,7 +16,7 @@ from mockfeed.exchanges.base import ExchangePlugin, Message, Subscription
 from mockfeed.market import Interval, MarketModel
 from mockfeed.market.clock import Clock
 from mockfeed.runtime.chores import Chores
-from mockfeed.runtime.conditions import ConditionsHolder
+from mockfeed.runtime.conditions import Conditions, ConditionsHolder
 from mockfeed.runtime.frames import Push, encode_frame
 from mockfeed.runtime.outbox import Outbox, broadcast
 
@@ -132,8 +134,19 @@ class Hub:
             due.append((subscription, self.plugin.encode_push(subscription, candle, now_ms)))
 
     def fan_out(self, due: list[tuple[Subscription, Message]]) -> None:
-        """Deliver ``due`` (in order) to the subscribers of each subscription, one write each."""
+        """Deliver ``due`` (in order) to the subscribers of each subscription, one write each.
+
+        Under lossy or delayed conditions each subscriber's share is filtered and scheduled per its
+        :class:`~mockfeed.runtime.lanes.Lane`; subscribers whose shares end up equal and due together
+        are still written in one pass with shared bytes. A stalled exchange pushes nothing.
+        """
         if not due:
+            return
+        conditions = self.faults.conditions
+        if conditions.stall:
+            return
+        if conditions.loss > 0 or conditions.delays_ws:
+            self._fan_out_faulty(due, conditions)
             return
         first = due[0][0]
         if all(subscription == first for subscription, _ in due):
@@ -145,10 +158,7 @@ class Hub:
             return
         # Several streams at once: group each subscriber's share; equal shares share their bytes.
         frames = [encode_frame(message) for _, message in due]
-        shares: dict[Outbox, list[int]] = {}
-        for index, (subscription, _) in enumerate(due):
-            for subscriber in self.subscribers.get(subscription, ()):
-                shares.setdefault(subscriber, []).append(index)
+        shares = self._shares(due)
         built: dict[tuple[int, ...], Push] = {}
         for subscriber, indexes in shares.items():
             key = tuple(indexes)
@@ -159,3 +169,37 @@ class Hub:
                 )
             self.pushes += len(share)
             subscriber.deliver(share)
+
+    def _shares(self, due: list[tuple[Subscription, Message]]) -> dict[Outbox, list[int]]:
+        """Each subscriber's share of ``due``: the indexes of the messages it gets, in order."""
+        shares: dict[Outbox, list[int]] = {}
+        for index, (subscription, _) in enumerate(due):
+            for subscriber in self.subscribers.get(subscription, ()):
+                shares.setdefault(subscriber, []).append(index)
+        return shares
+
+    def _fan_out_faulty(self, due: list[tuple[Subscription, Message]], conditions: Conditions) -> None:
+        exchange = self.faults.exchange
+        now = trio.current_time()
+        lossy = conditions.loss > 0
+        delayed = conditions.delays_ws
+        groups: dict[tuple[tuple[int, ...], float], list[Outbox]] = {}
+        for subscriber, indexes in self._shares(due).items():
+            lane = subscriber.lane
+            if lossy:
+                indexes = [i for i in indexes if not lane.drops(conditions, exchange)]
+                if not indexes:
+                    continue
+            at = lane.due(conditions, exchange, now) if delayed else now
+            groups.setdefault((tuple(indexes), at), []).append(subscriber)
+        frames: dict[int, bytes] = {}
+        for (share, at), subscribers in groups.items():
+            for i in share:
+                if i not in frames:
+                    frames[i] = encode_frame(due[i][1])
+            push = Push(tuple(due[i][1] for i in share), b"".join(frames[i] for i in share))
+            self.pushes += len(subscribers) * len(push)
+            if at <= now:
+                broadcast(subscribers, push)
+            else:
+                self.chores.call_later(at - now, partial(broadcast, subscribers, push))

@@ -22,6 +22,7 @@ from trio_websocket import WebSocketConnection
 from mockfeed.exchanges.base import Message
 from mockfeed.runtime import internals
 from mockfeed.runtime.frames import Push, encode_frame
+from mockfeed.runtime.lanes import Lane
 
 SEND_QUEUE = 1024  # messages waiting for one connection before it counts as a slow consumer
 SEND_QUEUE_BYTES = 4 << 20  # ... or bytes waiting, whichever comes first
@@ -48,7 +49,7 @@ class Outbox:
         "_fast", "_sock",
         "_broken", "_flushing", "_open", "_pending", "_pending_bytes", "_pending_count",
         "_personalize", "_progress", "_queued", "_spawn", "_stream", "_written",
-        "on_slow", "slow",
+        "lane", "on_slow", "slow",
     )
 
     def __init__(
@@ -64,6 +65,7 @@ class Outbox:
         self._personalize = personalize
         self.on_slow = on_slow
         self.slow = False
+        self.lane = Lane(0)  # fault state (loss, delays); the connection sets its real number
         self._open = True  # data frames may still be written (no close frame sent or requested)
         self._broken = False  # the socket failed or was reset: nothing will be written any more
         self._fast = personalize is None  # deliver() may write straight away
@@ -117,6 +119,12 @@ class Outbox:
         """Close the socket now (after a slow consumer's reset, so the peer sees it at once)."""
         if self._stream is not None:
             await self._stream.aclose()
+
+    def reset(self) -> None:
+        """Make the socket's close an abrupt TCP reset and write nothing more (close it with :meth:`abort`)."""
+        with contextlib.suppress(OSError):
+            self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _LINGER_RESET)
+        self._fail()
 
     @property
     def peer(self) -> str:

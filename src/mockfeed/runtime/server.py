@@ -15,11 +15,17 @@ from trio_websocket import ConnectionClosed, WebSocketRequest, serve_websocket
 
 from mockfeed.config import ServerConfig
 from mockfeed.exchanges import ExchangeType, create_plugin
-from mockfeed.exchanges.base import ExchangePlugin, WsReject
+from mockfeed.exchanges.base import ExchangePlugin, FaultKind, RestRequest, WsReject, WsSession
 from mockfeed.market import MarketModel
 from mockfeed.market.clock import Clock, ScaledClock, parse_time
 from mockfeed.runtime.conditions import Conditions, ConditionsHolder
-from mockfeed.runtime.control import ControlApp, ControlServer, conditions_routes, time_routes
+from mockfeed.runtime.control import (
+    ControlApp,
+    ControlServer,
+    conditions_routes,
+    disconnect_routes,
+    time_routes,
+)
 from mockfeed.runtime.http_config import BoundedConfig
 from mockfeed.runtime.hub import Hub
 from mockfeed.runtime.rest import RestApp
@@ -51,6 +57,7 @@ class ExchangeServer:
         self._ports = ports
         self.faults = ConditionsHolder(exchange.value, conditions)
         self.hub = Hub(plugin, model, clock, self.faults)
+        self.faults.watch(self._conditions_changed)
         self.connections: set[Connection] = set()
         self.rest_port = 0
         self.ws_port = 0
@@ -137,10 +144,39 @@ class ExchangeServer:
         self._scope.cancel()
         await self._done.wait()
 
+    def disconnect(self, reset: bool = False, code: int = 1001) -> int:
+        """End every open WebSocket now: a close handshake with ``code``, or an abrupt TCP reset.
+
+        Returns how many connections were ended.
+        """
+        connections = list(self.connections)
+        for connection in connections:
+            connection.disconnect(None if reset else code)
+        return len(connections)
+
+    def _conditions_changed(self, old: Conditions, new: Conditions) -> None:
+        if new.maintenance and not old.maintenance:
+            closed = self.disconnect(code=1001)
+            log.info("%s: maintenance, closed %d WebSocket(s)", self.exchange, closed)
+
+    def _maintenance_refusal(self, path: str) -> WsReject:
+        """A handshake during maintenance: HTTP 503 with the exchange's REST maintenance body."""
+        probe = RestRequest("GET", path, (), b"", self.clock.now_ms())
+        try:
+            answer = self.plugin.fault_response(FaultKind.MAINTENANCE, probe)
+        except Exception:
+            log.exception("plugin failed to shape a maintenance answer")
+            return WsReject(503)
+        return WsReject(503, answer.body)
+
     async def _handle_ws(self, request: WebSocketRequest) -> None:
         path, _, query = request.path.partition("?")
+        conditions = self.faults.conditions
         try:
-            session = self.plugin.open_session(path, query)
+            if conditions.maintenance:
+                session: WsSession | WsReject = self._maintenance_refusal(path)
+            else:
+                session = self.plugin.open_session(path, query)
         except Exception:
             log.exception("plugin failed to open a session on %s", request.path)
             session = WsReject(500)
@@ -151,7 +187,11 @@ class ExchangeServer:
             ws = await request.accept()
         except ConnectionClosed:
             return  # the client left during the handshake: nobody else is affected
-        connection = Connection(ws, session, self.hub, self.clock, self.plugin.heartbeat)
+        lifetime = conditions.ws_lifetime_s or self.plugin.ws_lifetime
+        connection = Connection(
+            ws, session, self.hub, self.clock, self.plugin.heartbeat,
+            number=self.faults.next_connection(), lifetime=lifetime,
+        )
         self.connections.add(connection)
         try:
             await connection.run()
@@ -160,6 +200,10 @@ class ExchangeServer:
         finally:
             self.connections.discard(connection)
             self.hub.remove_all(connection)
+
+
+def _disconnect(server: ExchangeServer, reset: bool, code: int) -> int:
+    return server.disconnect(reset=reset, code=code)
 
 
 def _url_host(host: str) -> str:
@@ -193,6 +237,9 @@ class Server:
         if config.control_port is not None:
             app = ControlApp(time_routes(self.clock))
             app.extend(conditions_routes({str(e): s.faults for e, s in self.exchanges.items()}))
+            app.extend(disconnect_routes({
+                str(e): partial(_disconnect, s) for e, s in self.exchanges.items()
+            }))
             self.control = ControlServer(app, config.host, config.control_port)
 
     def __getitem__(self, exchange: ExchangeType | str) -> ExchangeServer:

@@ -33,6 +33,7 @@ from mockfeed.runtime.outbox import SEND_QUEUE, attach
 if TYPE_CHECKING:
     from mockfeed.market.clock import Clock
     from mockfeed.runtime.chores import Timer
+    from mockfeed.runtime.conditions import Conditions
     from mockfeed.runtime.hub import Hub
 
 __all__ = ["SEND_QUEUE", "Connection"]
@@ -58,8 +59,8 @@ class Connection:
     """One accepted WebSocket: its session, its outbox (what the hub delivers to), and its timers."""
 
     __slots__ = (
-        "_finished", "_ping_timer", "_tasks", "_tick_timer", "clock", "heartbeat", "hub", "outbox",
-        "session", "ws",
+        "_finished", "_life_timer", "_ping_timer", "_tasks", "_tick_timer", "clock", "heartbeat", "hub",
+        "lifetime", "outbox", "session", "ws",
     )
 
     def __init__(
@@ -69,6 +70,8 @@ class Connection:
         hub: Hub,
         clock: Clock,
         heartbeat: Heartbeat | None,
+        number: int = 0,
+        lifetime: float | None = None,
     ) -> None:
         self.ws = ws
         self.session = session
@@ -77,6 +80,9 @@ class Connection:
         self.heartbeat = heartbeat
         self.outbox = attach(ws, self._spawn, session.personalize if session.personalizes else None)
         self.outbox.on_slow = self._on_slow
+        self.outbox.lane.number = number
+        self.lifetime = lifetime
+        self._life_timer: Timer | None = None
         self._ping_timer: Timer | None = None
         self._tick_timer: Timer | None = None
         self._tasks: set[trio.CancelScope] | None = None  # this connection's running chores
@@ -97,6 +103,8 @@ class Connection:
                 )
             if self.session.tick_period is not None:
                 self._tick_timer = chores.call_later(self.session.tick_period, self._tick)
+            if self.lifetime is not None:
+                self._life_timer = chores.call_later(self.lifetime, self._expire)
             self._stamp()
             self._apply(self.session.on_open(self.clock.now_ms()))
             while True:
@@ -135,6 +143,13 @@ class Connection:
         self.session.rate_limits = self.hub.faults.conditions.rate_limits
 
     def _apply(self, actions: list[Action]) -> None:
+        conditions = self.hub.faults.conditions
+        if conditions.delays_ws:
+            self._apply_later(actions, conditions)
+        else:
+            self._apply_actions(actions)
+
+    def _apply_actions(self, actions: list[Action]) -> None:
         for action in actions:
             if isinstance(action, Send):
                 self.outbox.send(action.message)
@@ -147,11 +162,43 @@ class Connection:
                 self.outbox.stop()
                 self._spawn(partial(self._close, action.code, action.reason))
 
+    def _apply_later(self, actions: list[Action], conditions: Conditions) -> None:
+        """Actions under WebSocket latency: replies and closes go out at their lane's due time, in
+        order with the pushes; subscriptions change at once (as the exchange sees the request)."""
+        lane = self.outbox.lane
+        now = trio.current_time()
+        exchange = self.hub.faults.exchange
+        chores = self.hub.chores
+        for action in actions:
+            if isinstance(action, Send):
+                at = lane.due(conditions, exchange, now)
+                chores.call_later(at - now, partial(self.outbox.send, action.message))
+            elif isinstance(action, Close):
+                at = lane.due(conditions, exchange, now)
+                chores.call_later(at - now, partial(self._apply_actions, [action]))
+            else:
+                self._apply_actions([action])
+
     async def _close(self, code: int, reason: str) -> None:
         # The close frame queues behind everything already in the outbox; should the handshake
         # time out, trio-websocket closes the stream on its way out.
         with trio.move_on_after(CLOSE_TIMEOUT), contextlib.suppress(ConnectionClosed):
             await self.ws.aclose(code, reason)
+
+    def _expire(self) -> None:
+        if not self._finished:
+            log.info("closing %s: its lifetime of %ss is over", self.outbox.peer, self.lifetime)
+            self._apply_actions([Close(1001, "connection lifetime exceeded")])
+
+    def disconnect(self, code: int | None) -> None:
+        """End the connection now: a close handshake with ``code``, or a TCP reset when None."""
+        if self._finished:
+            return
+        if code is not None:
+            self._apply_actions([Close(code, "disconnected by the server")])
+            return
+        self.outbox.reset()
+        self.hub.chores.spawn(self.outbox.abort)
 
     def _tick(self) -> None:
         period = self.session.tick_period
@@ -203,7 +250,7 @@ class Connection:
 
     def _finish(self) -> None:
         self._finished = True
-        for timer in (self._ping_timer, self._tick_timer):
+        for timer in (self._ping_timer, self._tick_timer, self._life_timer):
             if timer is not None:
                 timer.cancel()
         self.outbox.release()

@@ -108,6 +108,7 @@ class _Binance(ExchangePlugin):
     """The shared Binance implementation; subclasses only pick a :class:`Product`."""
 
     product: Product
+    ws_lifetime = 24 * 3600.0  # "a single connection is only valid for 24 hours"
 
     def __init__(self, model: MarketModel, pairs: Iterable[PairSpec]) -> None:
         super().__init__(model, pairs)

@@ -1,0 +1,45 @@
+"""Per-connection WebSocket fault state: which pushes a connection loses and when its messages go out.
+
+Every accepted connection gets a :class:`Lane` with its number (its exchange's connections counted from
+0 in accept order, restarting when the conditions are reset), so the draws behind loss and delay are a
+pure function of ``(fault_seed, exchange, connection number, push or message number)``. Delays keep the
+connection's order: a message never goes out before one queued earlier on the same connection.
+"""
+
+from __future__ import annotations
+
+from mockfeed.runtime.conditions import Conditions
+
+
+class Lane:
+    """One connection's fault counters: pushes seen, burst left to drop, messages delayed so far."""
+
+    __slots__ = ("burst_left", "messages", "not_before", "number", "pushes")
+
+    def __init__(self, number: int) -> None:
+        self.number = number
+        self.pushes = 0  # pushes offered to this connection (delivered or dropped)
+        self.burst_left = 0  # pushes still to drop in the current loss burst
+        self.messages = 0  # messages delayed so far (their delay draws)
+        self.not_before = 0.0  # monotonic time of the last scheduled message
+
+    def drops(self, conditions: Conditions, exchange: str) -> bool:
+        """Whether the next push offered to this connection is lost."""
+        number = self.pushes
+        self.pushes += 1
+        if self.burst_left:
+            self.burst_left -= 1
+            return True
+        if conditions.drops(exchange, self.number, number):
+            self.burst_left = conditions.loss_burst - 1
+            return True
+        return False
+
+    def due(self, conditions: Conditions, exchange: str, now: float) -> float:
+        """When the next message of this connection goes out (monotonic seconds, never before ``now``
+        or a message scheduled earlier)."""
+        delay = conditions.ws_delay_ms(exchange, self.number, self.messages)
+        self.messages += 1
+        at = max(now + delay / 1000, self.not_before)
+        self.not_before = at
+        return at

@@ -7,6 +7,7 @@ import re
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
 import httpx
 import pytest
@@ -149,3 +150,12 @@ async def test_exchange_all_serves_every_product() -> None:
         if process.returncode is None:
             process.kill()
             await process.wait()
+
+
+def test_readme_documents_every_flag() -> None:
+    """Each long option of the parser appears in the README's command-line reference."""
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    flags = [o for a in cli.build_parser()._actions for o in a.option_strings if o.startswith("--")]
+    missing = [flag for flag in flags if flag != "--help" and f"`{flag}" not in readme
+               and f", {flag}" not in readme]
+    assert not missing, f"README does not document {missing}"

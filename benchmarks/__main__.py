@@ -17,7 +17,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from benchmarks import fanout, model, rest, startup
+from benchmarks import fanout, faults, model, rest, startup
 from benchmarks.common import (
     RESULTS_DIR,
     ROOT,
@@ -36,6 +36,7 @@ FIGURES: dict[str, Callable[[Settings], list[Row]]] = {
     startup.NAME: startup.run,
     rest.NAME: rest.run,
     fanout.NAME: fanout.run,
+    faults.NAME: faults.run,
 }
 
 

@@ -174,3 +174,22 @@ async def binance_rest_rows_1s(server: Server, first_open: int, count: int) -> l
     async with httpx.AsyncClient(base_url=server.rest_url) as client:
         rows: list[list[Any]] = (await client.get("/api/v3/klines", params=params)).json()
     return rows
+
+
+@pytest.mark.mockfeed(exchanges=["binance_spot"], start=START, speed=0)
+async def test_a_jump_replays_every_close_then_only_the_last_day(
+    autojump_clock: trio.testing.MockClock, mockfeed_server: Server
+) -> None:
+    """advance(3 h) on a 1m stream: all 180 finals, in order; advance(2 days): the last 1440 only."""
+    async with open_websocket_url(mockfeed_server.ws_url + "/ws/btcusdt@kline_1m") as ws:
+        await _push(ws)
+        mockfeed_server.advance(3 * 60 * MINUTE)
+        finals = [await _until_final(ws) for _ in range(180)]
+        assert [k["t"] for k in finals] == [START_MS + MINUTE * i for i in range(180)]
+        mockfeed_server.advance(2 * 1440 * MINUTE)
+        end = START_MS + (180 + 2 * 1440) * MINUTE
+        finals = [await _until_final(ws) for _ in range(1440)]
+        assert [k["t"] for k in finals] == [end - MINUTE * (1440 - i) for i in range(1440)]
+        with trio.move_on_after(10) as quiet:  # nothing more: the market is frozen
+            await _until_final(ws)
+        assert quiet.cancelled_caught

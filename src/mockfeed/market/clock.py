@@ -46,6 +46,10 @@ class RealClock:
         """The current wall-clock time in epoch milliseconds."""
         return wall_ms()
 
+    def seconds_until(self, ms: int) -> float:
+        """Seconds until the wall clock reaches ``ms``."""
+        return max(0.0, (ms - wall_ms()) / 1000)
+
 
 class ScaledClock:
     """Market time that runs ``speed`` times as fast as ``source``, from ``start_ms``; movable.
@@ -64,6 +68,15 @@ class ScaledClock:
         self._source = source
         self._anchor_s: float | None = None  # source reading at which market time was _anchor_ms
         self._anchor_ms = 0
+        self._watchers: list[Callable[[], None]] = []
+
+    def watch(self, watcher: Callable[[], None]) -> None:
+        """Call ``watcher()`` after every move (advance, set_time, set_speed): schedules depend on it."""
+        self._watchers.append(watcher)
+
+    def _moved(self) -> None:
+        for watcher in self._watchers:
+            watcher()
 
     def __repr__(self) -> str:
         if self._anchor_s is None:  # reading it would start it
@@ -93,6 +106,7 @@ class ScaledClock:
         now = self._at(self._read())
         check_time(now + ms)
         self._anchor_ms += ms
+        self._moved()
         return now + ms
 
     def set_time(self, ms: int) -> int:
@@ -100,6 +114,7 @@ class ScaledClock:
         ms = check_time(ms)
         self._anchor_s = self._read()
         self._anchor_ms = ms
+        self._moved()
         return ms
 
     def set_speed(self, speed: float) -> int:
@@ -108,6 +123,7 @@ class ScaledClock:
         s = self._read()
         now = self._at(s)
         self._anchor_s, self._anchor_ms, self._speed = s, now, speed
+        self._moved()
         return now
 
     def seconds_until(self, ms: int) -> float:

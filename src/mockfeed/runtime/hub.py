@@ -20,15 +20,19 @@ from mockfeed.runtime.conditions import Conditions, ConditionsHolder
 from mockfeed.runtime.frames import Push, encode_frame
 from mockfeed.runtime.outbox import Outbox, broadcast
 
-TICK_SECONDS = 0.05  # ticker granularity: close events go out within this of the boundary
-MAX_CATCH_UP = 16  # finals sent at most per topic and pass, should the ticker fall behind
+TICK_SECONDS = 0.05  # polling period for a clock that cannot tell when a time comes
+MIN_SLEEP = 0.001  # the shortest sleep between passes (a close computed a hair early)
+MAX_SLEEP = 5.0  # the longest, whatever the schedule says
+MAX_CATCH_UP = 16  # finals sent at most per topic and pass after market time jumped
+MAX_REPLAY = 1440  # finals replayed at most after one jump (a day of 1m candles); older are skipped
 
 
 @attrs.define
 class _Topic:
     styles: set[Subscription] = attrs.Factory(set)
-    open_ms: int | None = None
-    due: float = 0.0
+    open_ms: int | None = None  # the candle being pushed (finals before it have gone out)
+    due: float = 0.0  # monotonic time of the next cadence push
+    behind: bool = False  # closes remain to be pushed (catch-up in progress)
 
 
 class Hub:
@@ -57,7 +61,7 @@ class Hub:
         self.subscribers.setdefault(subscription, set()).add(subscriber)
         topic = self._topics.setdefault((subscription.pair, subscription.interval), _Topic())
         topic.styles.add(subscription)
-        self._woken.set()
+        self.wake()
 
     def remove(self, subscription: Subscription, subscriber: object) -> None:
         """Stop delivering ``subscription`` to ``subscriber``."""
@@ -78,19 +82,51 @@ class Hub:
         for subscription in [s for s, m in self.subscribers.items() if subscriber in m]:
             self.remove(subscription, subscriber)
 
+    def wake(self) -> None:
+        """Recompute the schedule now (market time moved, or a stream was added)."""
+        self._woken.set()
+
     async def run(self) -> None:
-        """Push forever: a final update when a candle closes, the forming one at the plugin's cadence."""
+        """Push forever: a final update when a candle closes, the forming one at the plugin's cadence.
+
+        Between passes the ticker sleeps until the next push falls due — the earliest cadence
+        push or candle close, the latter from the clock's ``seconds_until`` — or until :meth:`wake`
+        (a new subscription, or market time moved). Under a virtual clock an hour of candles is
+        then a few hundred passes, not one every 50 ms.
+        """
         async with trio.open_nursery() as nursery:
             nursery.start_soon(self.chores.run)
             while True:
                 if not self._topics:
                     await self._woken.wait()  # nothing to push: sleep until a first subscription
                     self._woken = trio.Event()
-                self.tick(trio.current_time())
-                await trio.sleep(TICK_SECONDS)
+                mono = trio.current_time()
+                self.tick(mono)
+                with trio.move_on_after(self._sleep_for(mono)):
+                    await self._woken.wait()
+                self._woken = trio.Event()
+
+    def _sleep_for(self, mono: float) -> float:
+        """Seconds until the next pass is due (at least a millisecond, at most MAX_SLEEP)."""
+        seconds_until = getattr(self.clock, "seconds_until", None)
+        if seconds_until is None:
+            return TICK_SECONDS  # a clock that cannot tell: poll
+        delay = MAX_SLEEP
+        for (_, interval), topic in self._topics.items():
+            if topic.behind:
+                return 0.0  # catch-up continues on the next pass
+            delay = min(delay, topic.due - mono)
+            if topic.open_ms is not None:
+                delay = min(delay, seconds_until(interval.next(topic.open_ms)))
+        return max(MIN_SLEEP, delay)
 
     def tick(self, mono: float) -> None:
-        """One pass over every topic at monotonic time ``mono``; everything due goes out together."""
+        """One pass over every topic at monotonic time ``mono``; everything due goes out together.
+
+        When market time has passed candle closes not yet pushed, their finals go out in order, at
+        most MAX_CATCH_UP per topic and pass (the next pass follows at once), and at most the last
+        MAX_REPLAY of them after a jump: older closes are skipped.
+        """
         now_ms = self.clock.now_ms()
         due: list[tuple[Subscription, Message]] = []
         for (pair, interval), topic in list(self._topics.items()):
@@ -98,15 +134,21 @@ class Hub:
             current = interval.floor(now_ms)
             if topic.open_ms is not None and current > topic.open_ms:
                 t = topic.open_ms
+                if interval.months == 0 and (current - t) // (interval.seconds * 1000) > MAX_REPLAY:
+                    t = current - MAX_REPLAY * interval.seconds * 1000
                 for _ in range(MAX_CATCH_UP):
                     if t >= current:
                         break
                     self._encode(due, styles, pair, interval, t, now_ms)
                     t = interval.next(t)
+                topic.behind = t < current
                 topic.due = mono + self.plugin.push_period(styles[0])
-            elif mono >= topic.due:
+                topic.open_ms = t
+                continue
+            if mono >= topic.due:
                 self._encode(due, styles, pair, interval, current, now_ms)
                 topic.due = mono + self.plugin.push_period(styles[0])
+            topic.behind = False
             topic.open_ms = current
         self.fan_out(due)
 

@@ -58,6 +58,8 @@ class ExchangeServer:
         self.faults = ConditionsHolder(exchange.value, conditions)
         self.hub = Hub(plugin, model, clock, self.faults)
         self.faults.watch(self._conditions_changed)
+        if isinstance(clock, ScaledClock):
+            clock.watch(self.hub.wake)
         self.connections: set[Connection] = set()
         self.rest_port = 0
         self.ws_port = 0

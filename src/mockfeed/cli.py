@@ -116,6 +116,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--rate-limits", action="store_true",
         help="enforce each exchange's documented request limits (default: off)",
     )
+    parser.add_argument(
+        "--tls-cert", default=None, metavar="PEM",
+        help="serve https and wss with this certificate chain (PEM)",
+    )
+    parser.add_argument(
+        "--tls-key", default=None, metavar="PEM", help="the certificate's private key (default: in --tls-cert)",
+    )
     parser.add_argument("--log-level", default="WARNING", help="logging level (default WARNING)")
     return parser
 
@@ -200,6 +207,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "exchanges": exchanges, "host": args.host, "port": args.port,
             "ws_port": args.ws_port, "seed": args.seed, "speed": args.speed, "start": args.start,
             "control_port": _control_port(args.control_port, exchanges, args.port),
+            "tls_cert": args.tls_cert, "tls_key": args.tls_key,
             **_conditions(args),
         }
         if args.pairs is not None:

@@ -63,6 +63,9 @@ class ServerConfig:
     ``timeout_rate``, ``timeout_ms``, ``maintenance``, ``stall``, ``ws_lifetime_s`` and ``rate_limits``
     are every exchange's initial network conditions (see :class:`mockfeed.runtime.conditions.Conditions`
     and docs/faults.md).
+
+    ``tls_cert`` (and ``tls_key`` unless the key is in the same PEM file) serve every listener over
+    TLS: https and wss (see docs/reliability.md).
     """
 
     exchanges: tuple[ExchangeType, ...] = attrs.field(
@@ -90,9 +93,17 @@ class ServerConfig:
     stall: bool = False
     ws_lifetime_s: float | None = None
     rate_limits: bool = False
+    tls_cert: str | None = None
+    tls_key: str | None = None
 
     def __attrs_post_init__(self) -> None:
         self.conditions()  # validates the condition fields (ValueError naming the field)
+        if self.tls_key is not None and self.tls_cert is None:
+            raise ValueError("tls_key needs tls_cert")
+        if self.tls_cert is not None:
+            from mockfeed.runtime.tls import TlsFiles
+
+            TlsFiles(self.tls_cert, self.tls_key)  # unreadable or mismatched files: ValueError now
 
     def conditions(self) -> Conditions:
         """The initial network conditions of every exchange."""

@@ -40,6 +40,7 @@ from hypercorn.trio import serve as hypercorn_serve
 from mockfeed.market.clock import Clock, ScaledClock, check_speed, check_time, format_time
 from mockfeed.runtime.conditions import Conditions, ConditionsHolder
 from mockfeed.runtime.http_config import BoundedConfig
+from mockfeed.runtime.tls import TlsFiles
 
 log = logging.getLogger("mockfeed.control")
 
@@ -328,8 +329,9 @@ def disconnect_routes(exchanges: Mapping[str, Disconnector]) -> RouteTable:
 class ControlServer:
     """The control app served by hypercorn on its own port."""
 
-    def __init__(self, app: ControlApp, host: str, port: int) -> None:
+    def __init__(self, app: ControlApp, host: str, port: int, tls: TlsFiles | None = None) -> None:
         self.app = app
+        self.tls = tls
         self.host = host
         self._port = port
         self.port = 0
@@ -339,7 +341,7 @@ class ControlServer:
     @property
     def url(self) -> str:
         """Base URL, e.g. ``http://127.0.0.1:9200``."""
-        return f"http://{_url_host(self.host)}:{self.port}"
+        return f"{'https' if self.tls else 'http'}://{_url_host(self.host)}:{self.port}"
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         """Serve until :meth:`aclose`; reports started once listening."""
@@ -349,6 +351,8 @@ class ControlServer:
         config.errorlog = log
         config.loglevel = "WARNING"
         config.graceful_timeout = SHUTDOWN_GRACE
+        if self.tls is not None:
+            config.certfile, config.keyfile = self.tls.cert, self.tls.key
 
         async def serve(*, task_status: trio.TaskStatus[list[str]] = trio.TASK_STATUS_IGNORED) -> None:
             await hypercorn_serve(

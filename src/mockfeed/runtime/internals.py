@@ -28,9 +28,12 @@ from wsproto.connection import ConnectionState
 from wsproto.events import Event, Pong
 
 
-def socket_stream(ws: WebSocketConnection) -> trio.SocketStream:
-    """The :class:`trio.SocketStream` a server-side connection reads and writes."""
+def socket_stream(ws: WebSocketConnection) -> trio.SocketStream | trio.SSLStream[trio.SocketStream]:
+    """The stream a server-side connection reads and writes: a :class:`trio.SocketStream`, or a
+    :class:`trio.SSLStream` over one (wss)."""
     stream = getattr(ws, "_stream", None)
+    if isinstance(stream, trio.SSLStream) and isinstance(stream.transport_stream, trio.SocketStream):
+        return stream
     if not isinstance(stream, trio.SocketStream):
         raise RuntimeError(
             "mockfeed's WebSocket writer needs trio-websocket 0.12 over a trio.SocketStream; "

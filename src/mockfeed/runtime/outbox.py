@@ -48,7 +48,7 @@ class Outbox:
     __slots__ = (  # noqa: RUF023
         "_fast", "_sock",
         "_broken", "_flushing", "_open", "_pending", "_pending_bytes", "_pending_count",
-        "_personalize", "_progress", "_queued", "_spawn", "_stream", "_written",
+        "_personalize", "_progress", "_queued", "_spawn", "_stream", "_tls", "_written",
         "lane", "on_slow", "slow",
     )
 
@@ -58,9 +58,11 @@ class Outbox:
         spawn: Spawn,
         personalize: Callable[[Message], Message] | None = None,
         on_slow: Callable[[], None] | None = None,
+        tls: trio.SSLStream[trio.SocketStream] | None = None,
     ) -> None:
         self._sock = sock
-        self._stream: trio.SocketStream | None = None  # trio's stream over the socket, to close it
+        self._stream: trio.abc.Stream | None = None  # trio's stream over the socket, to close it
+        self._tls = tls  # under TLS every write goes through the SSL stream, from the flush task
         self._spawn = spawn
         self._personalize = personalize
         self.on_slow = on_slow
@@ -68,7 +70,7 @@ class Outbox:
         self.lane = Lane(0)  # fault state (loss, delays); the connection sets its real number
         self._open = True  # data frames may still be written (no close frame sent or requested)
         self._broken = False  # the socket failed or was reset: nothing will be written any more
-        self._fast = personalize is None  # deliver() may write straight away
+        self._fast = personalize is None and tls is None  # deliver() may write straight away
         self._pending: list[bytes] | None = None
         self._pending_count = 0
         self._pending_bytes = 0
@@ -141,7 +143,7 @@ class Outbox:
         return self._pending_count
 
     def _write(self, data: bytes, count: int) -> None:
-        if self._pending is None:
+        if self._pending is None and self._tls is None:
             try:
                 sent = self._sock.send(data)
             except BlockingIOError:
@@ -177,6 +179,9 @@ class Outbox:
                 self._pending = []
                 data = memoryview(chunks[0] if len(chunks) == 1 else b"".join(chunks))
                 size = len(data)
+                if self._tls is not None:
+                    await self._tls.send_all(data)
+                    data = data[size:]
                 while data:
                     try:
                         sent = send(data)
@@ -192,7 +197,7 @@ class Outbox:
                 self._wake()
                 await trio.lowlevel.checkpoint()
             self._pending = None
-            self._fast = self._open and self._personalize is None
+            self._fast = self._open and self._personalize is None and self._tls is None
         except (OSError, ValueError, trio.ClosedResourceError, trio.BusyResourceError):
             self._fail()
         finally:
@@ -273,21 +278,16 @@ class OutboxStream:
     outbox; receiving is the inner stream's own bound method, so an idle reader waits with no extra
     coroutine frame. Slotted: every open connection holds one."""
 
-    __slots__ = ("inner", "outbox", "receive_some", "socket")
+    __slots__ = ("inner", "outbox", "receive_some")
 
-    def __init__(self, inner: trio.SocketStream, outbox: Outbox) -> None:
+    def __init__(self, inner: trio.SocketStream | trio.SSLStream[trio.SocketStream], outbox: Outbox) -> None:
         self.inner = inner
         self.outbox = outbox
-        self.socket = inner.socket
         self.receive_some = inner.receive_some
 
     async def aclose(self) -> None:
         """Close the socket."""
         await self.inner.aclose()
-
-    async def send_eof(self) -> None:
-        """Half-close the socket."""
-        await self.inner.send_eof()
 
     async def send_all(self, data: bytes | bytearray | memoryview) -> None:
         """Queue ``data`` behind the outbox's backlog and wait until it is written."""
@@ -305,10 +305,18 @@ def attach(
     personalize: Callable[[Message], Message] | None = None,
 ) -> Outbox:
     """Make a new :class:`Outbox` the only writer of an accepted connection (see
-    :mod:`mockfeed.runtime.internals` for what this relies on)."""
+    :mod:`mockfeed.runtime.internals` for what this relies on).
+
+    Over TLS the frames still go out in order through the one outbox, but written by its flush
+    task through the SSL stream (encryption is per connection, so nothing is shared but the frames).
+    """
     stream = internals.socket_stream(ws)
-    raw = internals.raw_socket(stream)
-    outbox = Outbox(raw, spawn, personalize)
+    if isinstance(stream, trio.SSLStream):
+        raw = internals.raw_socket(stream.transport_stream)
+        outbox = Outbox(raw, spawn, personalize, tls=stream)
+    else:
+        raw = internals.raw_socket(stream)
+        outbox = Outbox(raw, spawn, personalize)
     outbox._stream = stream
     internals.take_over_sends(ws, OutboxStream(stream, outbox))
     internals.release_handshake(ws)

@@ -29,6 +29,7 @@ from mockfeed.runtime.control import (
 from mockfeed.runtime.http_config import BoundedConfig
 from mockfeed.runtime.hub import Hub
 from mockfeed.runtime.rest import RestApp
+from mockfeed.runtime.tls import TlsFiles
 from mockfeed.runtime.ws import Connection
 
 log = logging.getLogger("mockfeed")
@@ -48,6 +49,7 @@ class ExchangeServer:
         host: str,
         ports: tuple[int, int],
         conditions: Conditions | None = None,
+        tls: TlsFiles | None = None,
     ) -> None:
         self.exchange = exchange
         self.plugin = plugin
@@ -55,6 +57,7 @@ class ExchangeServer:
         self.clock = clock
         self.host = host
         self._ports = ports
+        self.tls = tls
         self.faults = ConditionsHolder(exchange.value, conditions)
         self.hub = Hub(plugin, model, clock, self.faults)
         self.faults.watch(self._conditions_changed)
@@ -71,7 +74,8 @@ class ExchangeServer:
     @property
     def rest_url(self) -> str:
         """Base URL of the REST API, e.g. ``http://127.0.0.1:9100``."""
-        return f"http://{_url_host(self.host)}:{self.rest_port}"
+        scheme = "https" if self.tls else "http"
+        return f"{scheme}://{_url_host(self.host)}:{self.rest_port}"
 
     @property
     def conditions(self) -> Conditions:
@@ -85,7 +89,8 @@ class ExchangeServer:
     @property
     def ws_url(self) -> str:
         """Base URL of the WebSocket listener, e.g. ``ws://127.0.0.1:9101``."""
-        return f"ws://{_url_host(self.host)}:{self.ws_port}"
+        scheme = "wss" if self.tls else "ws"
+        return f"{scheme}://{_url_host(self.host)}:{self.ws_port}"
 
     @property
     def ready_line(self) -> str:
@@ -103,12 +108,15 @@ class ExchangeServer:
                     config.errorlog = log
                     config.loglevel = "WARNING"
                     config.graceful_timeout = SHUTDOWN_GRACE
+                    if self.tls is not None:
+                        config.certfile, config.keyfile = self.tls.cert, self.tls.key
                     app = RestApp(self.plugin, self.clock, self.faults)
                     binds: list[str] = await nursery.start(self._serve_rest, app, config)
                     self.rest_port = int(binds[0].rsplit(":", 1)[1])
                     ws_server: Any = await nursery.start(
                         partial(
-                            serve_websocket, self._handle_ws, self.host, self._ports[1], None,
+                            serve_websocket, self._handle_ws, self.host, self._ports[1],
+                            None if self.tls is None else self.tls.server_context(),
                             connect_timeout=10, disconnect_timeout=5,
                         )
                     )
@@ -228,12 +236,13 @@ class Server:
             raise ValueError("pass either a clock or the config's speed/start, not both")
         self.clock: Clock = clock
         self.model = MarketModel(config.pairs, seed=config.seed)
+        tls = None if config.tls_cert is None else TlsFiles(config.tls_cert, config.tls_key)
         self.exchanges: dict[ExchangeType, ExchangeServer] = {}
         for exchange in config.exchanges:
             plugin = create_plugin(exchange, self.model, config.pairs)
             self.exchanges[exchange] = ExchangeServer(
                 exchange, plugin, self.model, self.clock, config.host, config.ports(exchange),
-                config.conditions(),
+                config.conditions(), tls,
             )
         self.control: ControlServer | None = None
         if config.control_port is not None:
@@ -242,7 +251,7 @@ class Server:
             app.extend(disconnect_routes({
                 str(e): partial(_disconnect, s) for e, s in self.exchanges.items()
             }))
-            self.control = ControlServer(app, config.host, config.control_port)
+            self.control = ControlServer(app, config.host, config.control_port, tls)
 
     def __getitem__(self, exchange: ExchangeType | str) -> ExchangeServer:
         return self.exchanges[ExchangeType(exchange)]

@@ -35,10 +35,10 @@ class RestRequest:
     body: bytes
     now_ms: int
     client: str = "127.0.0.1"
+    path_params: Mapping[str, str] = attrs.field(factory=lambda: MappingProxyType({}))
     #: Monotonic milliseconds of the runtime when the request arrived: for rate-limit windows,
     #: which real exchanges count in wall time whatever the market clock does.
     wall_ms: int = 0
-    path_params: Mapping[str, str] = attrs.field(factory=lambda: MappingProxyType({}))
 
     def params(self) -> dict[str, list[str]]:
         """Query values by name, every occurrence kept in order."""

@@ -187,11 +187,11 @@ class Server:
             plugin = create_plugin(exchange, self.model, config.pairs)
             self.exchanges[exchange] = ExchangeServer(
                 exchange, plugin, self.model, self.clock, config.host, config.ports(exchange),
-                config.conditions(),
+                config.conditions_for(exchange),
             )
         self.control: ControlServer | None = None
         if config.control_port is not None:
-            app = ControlApp(time_routes(self.clock))
+            app = ControlApp(time_routes(self.clock), token=config.control_token)
             app.extend(conditions_routes({str(e): s.faults for e, s in self.exchanges.items()}))
             self.control = ControlServer(app, config.host, config.control_port)
 

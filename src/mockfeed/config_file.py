@@ -295,6 +295,8 @@ _READERS: dict[str, Callable[[Any, str], Options]] = {
     "pairs": _pairs,
     "conditions": _conditions,
 }
+#: Every top-level key a file may hold.
+TOP_KEYS = tuple(_READERS)
 
 
 # -- writing ---------------------------------------------------------------------------------------------
@@ -302,7 +304,11 @@ _READERS: dict[str, Callable[[Any, str], Options]] = {
 
 def dump(config: ServerConfig) -> str:
     """``config`` as TOML that :func:`load` reads back into an equal config (defaults written out)."""
-    lines = [f"exchanges = {_value([e.value for e in config.exchanges])}", f"host = {_value(config.host)}"]
+    lines = [
+        "# mockfeed configuration (python -m mockfeed --config FILE); see docs/configuration.md",
+        f"exchanges = {_value([e.value for e in config.exchanges])}",
+        f"host = {_value(config.host)}",
+    ]
     for key in ("port", "ws_port"):
         if getattr(config, key) is not None:
             lines.append(f"{key} = {getattr(config, key)}")

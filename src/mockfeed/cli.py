@@ -130,19 +130,21 @@ def build_parser() -> argparse.ArgumentParser:
         help="how long a timed-out request is held (default 30000)",
     )
     parser.add_argument(
-        "--maintenance", action="store_true",
+        "--maintenance", action=argparse.BooleanOptionalAction,
         help="start in maintenance: REST answers the native maintenance error, WebSockets are refused",
     )
     parser.add_argument(
-        "--stall", action="store_true", help="start stalled: WebSockets stay open but get no pushes",
+        "--stall", action=argparse.BooleanOptionalAction,
+        help="start stalled: WebSockets stay open but get no pushes",
     )
     parser.add_argument(
         "--ws-lifetime", type=float, metavar="S",
         help="close every WebSocket S seconds after it opened (default: the exchange's own limit)",
     )
     parser.add_argument(
-        "--rate-limits", action="store_true",
-        help="enforce each exchange's documented request limits (default: off)",
+        "--rate-limits", action=argparse.BooleanOptionalAction,
+        help="enforce each exchange's documented request limits (default: off; --no-rate-limits "
+        "turns off what a config file turns on, likewise --no-maintenance and --no-stall)",
     )
     parser.add_argument("--log-level", help="logging level (default WARNING)")
     return parser

@@ -18,7 +18,7 @@ import mockfeed
 from mockfeed import cli, config_file
 from mockfeed.config_file import ConfigError
 from mockfeed.exchanges import ExchangeType
-from mockfeed.runtime.conditions import KEYS
+from mockfeed.runtime.conditions import KEYS, Conditions
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "configuration.md"
 
@@ -221,3 +221,12 @@ async def test_custom_pair_parameters_are_served(tmp_path: Path) -> None:
                                  params={"instId": "PEPE-USDT", "bar": "1m"})).json()["data"]
     assert [(i["instId"], i["tickSz"]) for i in instruments] == [("PEPE-USDT", "0.00000001")]
     assert rows and all(Decimal("0.000005") < Decimal(row[4]) < Decimal("0.00002") for row in rows)
+
+
+def test_switches_can_be_turned_off_by_flags(tmp_path: Path) -> None:
+    """--no-maintenance, --no-stall and --no-rate-limits undo a file's switches."""
+    text = "[conditions]\nmaintenance = true\nstall = true\nrate_limits = true\n"
+    assert _effective(tmp_path, text).conditions() == Conditions(maintenance=True, stall=True,
+                                                                 rate_limits=True)
+    config = _effective(tmp_path, text, "--no-maintenance", "--no-stall", "--no-rate-limits")
+    assert config.conditions() == Conditions()

@@ -15,7 +15,7 @@ import trio
 
 from mockfeed import config_file
 from mockfeed.config import ServerConfig
-from mockfeed.config_file import CONTROL_PORT_OFFSET, resolve_exchanges
+from mockfeed.config_file import CONTROL_PORT_OFFSET, default_control_port, resolve_exchanges
 from mockfeed.exchanges import ExchangeType, NotAvailable, available
 from mockfeed.market import PairError, parse_pairs
 from mockfeed.runtime.conditions import (
@@ -150,7 +150,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _control_port(value: str) -> int | None:
+def _control_port(value: str | None, exchanges: Sequence[ExchangeType], port: int | None) -> int | None:
+    """The control port the flags ask for: explicit, off, or the default next to the REST ports."""
+    if value is None:
+        return default_control_port(exchanges, port)
+    return _parse_control_port(value)
+
+
+def _parse_control_port(value: str) -> int | None:
     """The control port a --control-port value asks for: a number, or None for off."""
     if value.strip().lower() == "off":
         return None
@@ -188,7 +195,7 @@ def _flag_options(given: dict[str, Any]) -> dict[str, object]:
     if "pairs" in given:
         out["pairs"] = parse_pairs(given["pairs"])
     if "control_port" in given:
-        out["control_port"] = _control_port(given["control_port"])
+        out["control_port"] = _parse_control_port(given["control_port"])
     for key, (flag, attr, check) in CONDITION_FLAGS.items():
         if attr in given:
             out[key] = check(given[attr], flag)

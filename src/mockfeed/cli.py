@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
+import os
 import signal
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import trio
 
+from mockfeed import config_file
 from mockfeed.config import ServerConfig
+from mockfeed.config_file import CONTROL_PORT_OFFSET, default_control_port, resolve_exchanges
 from mockfeed.exchanges import ExchangeType, NotAvailable, available
 from mockfeed.market import PairError, parse_pairs
 from mockfeed.runtime.conditions import (
@@ -25,115 +29,143 @@ from mockfeed.runtime.conditions import (
 from mockfeed.runtime.server import Server
 
 EXIT_USAGE = 2
-CONTROL_PORT_OFFSET = 100  # default control port: the first exchange's REST port + 100 (9200 for Binance)
+TOKEN_ENV = "MOCKFEED_CONTROL_TOKEN"  # the control token when --control-token is not given
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser (kept separate so the README's reference can be checked against it)."""
+    """The argument parser (kept separate so the README's reference can be checked against it).
+
+    Flags have no argparse defaults (``argument_default=SUPPRESS``): the namespace holds only what was
+    given, so a flag left out never overrides the configuration file. The defaults in the help texts
+    are :class:`ServerConfig`'s.
+    """
     parser = argparse.ArgumentParser(
         prog="python -m mockfeed",
         description="Serve mock crypto exchange candle APIs (REST and WebSocket) on loopback.",
+        argument_default=argparse.SUPPRESS,
+    )
+    parser.add_argument(
+        "--config", metavar="FILE",
+        help="read the configuration from a TOML file (docs/configuration.md); flags given override it",
+    )
+    parser.add_argument(
+        "--print-config", action="store_true",
+        help="print the effective configuration as TOML (readable by --config) and exit",
+    )
+    parser.add_argument(
+        "--ready-json", action="store_true",
+        help='when ready, print one JSON line {"exchanges": {NAME: {"rest": URL, "ws": URL}}, '
+        '"control": URL|null} instead of the text lines',
     )
     parser.add_argument(
         "--exchange", action="append", metavar="NAME",
         help="exchange product to serve; repeat for several, or 'all' (default: binance_spot)",
     )
     parser.add_argument("--list", action="store_true", help="list exchange products and exit")
-    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument("--host", help="address to bind (default 127.0.0.1)")
     parser.add_argument(
-        "--port", type=int, default=None,
+        "--port", type=int,
         help="REST port of the first exchange, the k-th uses PORT+2k; 0 = ephemeral "
         "(default: each exchange's fixed port)",
     )
     parser.add_argument(
-        "--ws-port", type=int, default=None,
+        "--ws-port", type=int,
         help="WebSocket port of the first exchange, the k-th uses WS_PORT+2k; 0 = ephemeral",
     )
-    parser.add_argument("--seed", type=int, default=0, help="market seed (default 0)")
+    parser.add_argument("--seed", type=int, help="market seed (default 0)")
     parser.add_argument(
-        "--pairs", default=None, metavar="BASE-QUOTE,...",
+        "--pairs", metavar="BASE-QUOTE,...",
         help="pairs to serve, canonical names (default BTC-USDT,ETH-USDT,SOL-USDT)",
     )
     parser.add_argument(
-        "--speed", type=float, default=1.0, metavar="N",
+        "--speed", type=float, metavar="N",
         help="market time runs N times as fast as real time (default 1; 0 freezes it)",
     )
     parser.add_argument(
-        "--start", default=None, metavar="ISO8601",
+        "--start", metavar="ISO8601",
         help="market time at start, e.g. 2024-01-01T00:00:00Z (default: now)",
     )
     parser.add_argument(
-        "--control-port", default=None, metavar="PORT|off",
+        "--control-port", metavar="PORT|off",
         help="HTTP control endpoint port; 0 = ephemeral, off = none (default: the first exchange's "
         f"REST port + {CONTROL_PORT_OFFSET}, e.g. 9200; none with --port 0 unless given)",
     )
     parser.add_argument(
-        "--latency", type=float, default=0.0, metavar="MS",
+        "--control-token", metavar="TOKEN",
+        help=f"require 'Authorization: Bearer TOKEN' on every control request (default: ${TOKEN_ENV}, "
+        "else none)",
+    )
+    parser.add_argument(
+        "--latency", type=float, metavar="MS",
         help="delay every REST answer by MS milliseconds (default 0)",
     )
     parser.add_argument(
-        "--jitter", type=float, default=0.0, metavar="MS",
+        "--jitter", type=float, metavar="MS",
         help="add a delay uniform in [0, MS) ms on top of --latency (default 0)",
     )
     parser.add_argument(
-        "--error-rate", type=float, default=0.0, metavar="P",
+        "--error-rate", type=float, metavar="P",
         help="answer each REST request with the exchange's native server error with probability P "
         "(default 0)",
     )
     parser.add_argument(
-        "--fault-seed", type=int, default=0, metavar="N",
+        "--fault-seed", type=int, metavar="N",
         help="seed of the fault draws: the same seed fails and delays the same requests (default 0)",
     )
     parser.add_argument(
-        "--loss", type=float, default=0.0, metavar="P",
+        "--loss", type=float, metavar="P",
         help="drop each WebSocket push with probability P (default 0)",
     )
     parser.add_argument(
-        "--loss-burst", type=int, default=1, metavar="N",
+        "--loss-burst", type=int, metavar="N",
         help="pushes dropped in a row per loss event (default 1)",
     )
     parser.add_argument(
-        "--timeout-rate", type=float, default=0.0, metavar="P",
+        "--timeout-rate", type=float, metavar="P",
         help="hold each REST request --timeout-ms, then answer the exchange's timeout error, with "
         "probability P (default 0)",
     )
     parser.add_argument(
-        "--timeout-ms", type=float, default=30_000.0, metavar="MS",
+        "--timeout-ms", type=float, metavar="MS",
         help="how long a timed-out request is held (default 30000)",
     )
     parser.add_argument(
-        "--maintenance", action="store_true",
+        "--maintenance", action=argparse.BooleanOptionalAction,
         help="start in maintenance: REST answers the native maintenance error, WebSockets are refused",
     )
     parser.add_argument(
-        "--stall", action="store_true", help="start stalled: WebSockets stay open but get no pushes",
+        "--stall", action=argparse.BooleanOptionalAction,
+        help="start stalled: WebSockets stay open but get no pushes",
     )
     parser.add_argument(
-        "--ws-lifetime", type=float, default=None, metavar="S",
+        "--ws-lifetime", type=float, metavar="S",
         help="close every WebSocket S seconds after it opened (default: the exchange's own limit)",
     )
     parser.add_argument(
-        "--rate-limits", action="store_true",
-        help="enforce each exchange's documented request limits (default: off)",
+        "--rate-limits", action=argparse.BooleanOptionalAction,
+        help="enforce each exchange's documented request limits (default: off; --no-rate-limits "
+        "turns off what a config file turns on, likewise --no-maintenance and --no-stall)",
     )
     parser.add_argument(
-        "--tls-cert", default=None, metavar="PEM",
+        "--tls-cert", metavar="PEM",
         help="serve https and wss with this certificate chain (PEM)",
     )
     parser.add_argument(
-        "--tls-key", default=None, metavar="PEM", help="the certificate's private key (default: in --tls-cert)",
+        "--tls-key", metavar="PEM", help="the certificate's private key (default: in --tls-cert)",
     )
-    parser.add_argument("--log-level", default="WARNING", help="logging level (default WARNING)")
+    parser.add_argument("--log-level", help="logging level (default WARNING)")
     return parser
 
 
 def _control_port(value: str | None, exchanges: Sequence[ExchangeType], port: int | None) -> int | None:
     """The control port the flags ask for: explicit, off, or the default next to the REST ports."""
     if value is None:
-        if port == 0:
-            return None  # ephemeral runs (test harnesses) get no extra listener unless they ask
-        rest = exchanges[0].default_rest_port if port is None else port
-        return rest + CONTROL_PORT_OFFSET
+        return default_control_port(exchanges, port)
+    return _parse_control_port(value)
+
+
+def _parse_control_port(value: str) -> int | None:
+    """The control port a --control-port value asks for: a number, or None for off."""
     if value.strip().lower() == "off":
         return None
     try:
@@ -142,23 +174,56 @@ def _control_port(value: str | None, exchanges: Sequence[ExchangeType], port: in
         raise ValueError(f"--control-port expects a port number or off, not {value!r}") from None
 
 
-def _conditions(args: argparse.Namespace) -> dict[str, object]:
-    """The condition fields of ServerConfig from the flags; ValueError naming the flag."""
-    flags: dict[str, tuple[str, str, Callable[[Any, str], object]]] = {
-        "latency_ms": ("--latency", "latency", check_delay),
-        "jitter_ms": ("--jitter", "jitter", check_delay),
-        "error_rate": ("--error-rate", "error_rate", check_rate),
-        "fault_seed": ("--fault-seed", "fault_seed", check_seed),
-        "loss": ("--loss", "loss", check_rate),
-        "loss_burst": ("--loss-burst", "loss_burst", check_burst),
-        "timeout_rate": ("--timeout-rate", "timeout_rate", check_rate),
-        "timeout_ms": ("--timeout-ms", "timeout_ms", check_delay),
-        "maintenance": ("--maintenance", "maintenance", check_flag),
-        "stall": ("--stall", "stall", check_flag),
-        "ws_lifetime_s": ("--ws-lifetime", "ws_lifetime", check_lifetime),
-        "rate_limits": ("--rate-limits", "rate_limits", check_flag),
-    }
-    return {key: check(getattr(args, attr), flag) for key, (flag, attr, check) in flags.items()}
+#: Condition flags: ServerConfig key -> (flag, namespace attribute, check naming the flag).
+CONDITION_FLAGS: dict[str, tuple[str, str, Callable[[Any, str], object]]] = {
+    "latency_ms": ("--latency", "latency", check_delay),
+    "jitter_ms": ("--jitter", "jitter", check_delay),
+    "error_rate": ("--error-rate", "error_rate", check_rate),
+    "fault_seed": ("--fault-seed", "fault_seed", check_seed),
+    "loss": ("--loss", "loss", check_rate),
+    "loss_burst": ("--loss-burst", "loss_burst", check_burst),
+    "timeout_rate": ("--timeout-rate", "timeout_rate", check_rate),
+    "timeout_ms": ("--timeout-ms", "timeout_ms", check_delay),
+    "maintenance": ("--maintenance", "maintenance", check_flag),
+    "stall": ("--stall", "stall", check_flag),
+    "ws_lifetime_s": ("--ws-lifetime", "ws_lifetime", check_lifetime),
+    "rate_limits": ("--rate-limits", "rate_limits", check_flag),
+}
+
+
+def _flag_options(given: dict[str, Any]) -> dict[str, object]:
+    """ServerConfig options from the flags actually given; ValueError naming the flag."""
+    out: dict[str, object] = {}
+    if "exchange" in given:
+        out["exchanges"] = resolve_exchanges(given["exchange"])
+    for key in ("host", "port", "ws_port", "seed", "speed", "start", "control_token", "tls_cert", "tls_key"):
+        if key in given:
+            out[key] = given[key]
+    if "pairs" in given:
+        out["pairs"] = parse_pairs(given["pairs"])
+    if "control_port" in given:
+        out["control_port"] = _parse_control_port(given["control_port"])
+    for key, (flag, attr, check) in CONDITION_FLAGS.items():
+        if attr in given:
+            out[key] = check(given[attr], flag)
+    return out
+
+
+def effective_config(given: dict[str, Any], environ: Mapping[str, str]) -> ServerConfig:
+    """The configuration to serve: defaults, then the file, the environment, and the flags given.
+
+    A condition flag sets that condition for every exchange, per-exchange tables of the file included.
+    Raises ValueError (:class:`ConfigError` naming file and key), NotAvailable or PairError.
+    """
+    options: dict[str, Any] = config_file.load(given["config"]) if "config" in given else {}
+    if environ.get(TOKEN_ENV):
+        options["control_token"] = environ[TOKEN_ENV]
+    flags = _flag_options(given)
+    overrides = options.get("exchange_conditions", {})
+    for exchange, change in overrides.items():
+        overrides[exchange] = {k: v for k, v in change.items() if k not in flags}
+    options.update(flags)
+    return config_file.build(options)
 
 
 def _list() -> str:
@@ -173,53 +238,26 @@ def _list() -> str:
     return "\n".join(lines)
 
 
-def _exchanges(names: Sequence[str] | None) -> list[ExchangeType]:
-    if not names:
-        return [ExchangeType.BINANCE_SPOT]
-    if "all" in names:
-        return available()
-    valid = {e.value for e in ExchangeType}
-    unknown = [n for n in names if n not in valid]
-    if unknown:
-        raise ValueError(
-            f"unknown exchange {unknown[0]!r}; valid names: {', '.join(sorted(valid))}, all"
-        )
-    chosen = [ExchangeType(n) for n in names]
-    missing = [e for e in chosen if e not in available()]
-    if missing:
-        served = ", ".join(available())
-        raise NotAvailable(f"{missing[0]} is not served yet by this version (served: {served})")
-    return list(dict.fromkeys(chosen))
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the process exit status."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.list:
+    given = vars(build_parser().parse_args(argv))
+    if given.get("list"):
         print(_list())
         return 0
-    logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr,
+    logging.basicConfig(level=given.get("log_level", "WARNING").upper(), stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
     try:
-        exchanges = _exchanges(args.exchange)
-        options: dict[str, object] = {
-            "exchanges": exchanges, "host": args.host, "port": args.port,
-            "ws_port": args.ws_port, "seed": args.seed, "speed": args.speed, "start": args.start,
-            "control_port": _control_port(args.control_port, exchanges, args.port),
-            "tls_cert": args.tls_cert, "tls_key": args.tls_key,
-            **_conditions(args),
-        }
-        if args.pairs is not None:
-            options["pairs"] = parse_pairs(args.pairs)
-        config = ServerConfig(**options)  # type: ignore[arg-type]
+        config = effective_config(given, os.environ)
     except (ValueError, NotAvailable, PairError) as error:
         print(f"mockfeed: {error}", file=sys.stderr)
         return EXIT_USAGE
-    if args.host not in ("127.0.0.1", "localhost", "::1"):
-        logging.getLogger("mockfeed").warning("binding %s: reachable beyond this machine", args.host)
+    if given.get("print_config"):
+        print(config_file.dump(config), end="")
+        return 0
+    if config.host not in ("127.0.0.1", "localhost", "::1"):
+        logging.getLogger("mockfeed").warning("binding %s: reachable beyond this machine", config.host)
     try:
-        trio.run(_run, config)
+        trio.run(_run, config, bool(given.get("ready_json")))
     except (OSError, BaseExceptionGroup) as error:
         cause = _listen_error(error)
         if cause is None:
@@ -236,15 +274,25 @@ def _listen_error(error: BaseException) -> OSError | None:
     return error if isinstance(error, OSError) else None
 
 
-async def _run(config: ServerConfig) -> None:
+def ready_json(server: Server) -> str:
+    """The ``--ready-json`` line: every exchange's URLs and the control URL (null when off)."""
+    exchanges = {str(e): {"rest": s.rest_url, "ws": s.ws_url} for e, s in server.exchanges.items()}
+    control = None if server.control is None else server.control.url
+    return json.dumps({"exchanges": exchanges, "control": control})
+
+
+async def _run(config: ServerConfig, as_json: bool) -> None:
     server = Server(config)
     with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
         async with trio.open_nursery() as nursery:
             await server.start(nursery)
-            for line in server.ready_lines():
-                print(line, flush=True)
-            if server.control_line is not None:
-                print(server.control_line, flush=True)
+            if as_json:
+                print(ready_json(server), flush=True)
+            else:
+                for line in server.ready_lines():
+                    print(line, flush=True)
+                if server.control_line is not None:
+                    print(server.control_line, flush=True)
             async for _ in signals:
                 break
             await server.aclose()

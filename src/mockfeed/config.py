@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -46,6 +46,34 @@ def _start(value: int | str | _dt.datetime | None) -> int | None:
     return None if value is None else parse_time(value)
 
 
+def _overrides(
+    value: Mapping[ExchangeType | str, Mapping[str, Any]],
+) -> dict[ExchangeType, dict[str, Any]]:
+    out: dict[ExchangeType, dict[str, Any]] = {}
+    for name, change in value.items():
+        try:
+            exchange = ExchangeType(name)
+        except ValueError:
+            raise ValueError(f"exchange_conditions: unknown exchange {name!r}") from None
+        if not isinstance(change, Mapping):
+            raise ValueError(f"exchange_conditions.{exchange}: expected a mapping of condition keys")
+        out[exchange] = dict(change)
+    return out
+
+
+def _token(value: str | None) -> str | None:
+    return None if value is None else check_token(value)
+
+
+def check_token(value: object) -> str:
+    """A control token: a non-empty string of visible ASCII (it travels in an HTTP header)."""
+    if not isinstance(value, str) or not value:
+        raise ValueError("control_token must be a non-empty string")
+    if not all("!" <= c <= "~" for c in value):
+        raise ValueError("control_token may hold only visible ASCII characters (no spaces)")
+    return value
+
+
 @attrs.frozen
 class ServerConfig:
     """What to serve.
@@ -62,7 +90,11 @@ class ServerConfig:
     ``latency_ms``, ``jitter_ms``, ``error_rate``, ``fault_seed``, ``loss``, ``loss_burst``,
     ``timeout_rate``, ``timeout_ms``, ``maintenance``, ``stall``, ``ws_lifetime_s`` and ``rate_limits``
     are every exchange's initial network conditions (see :class:`mockfeed.runtime.conditions.Conditions`
-    and docs/faults.md).
+    and docs/faults.md); ``exchange_conditions`` maps an exchange to the condition keys it serves with
+    instead (e.g. ``{"okx_spot": {"maintenance": True}}``; exchanges not served are ignored).
+
+    ``control_token``, when set, is the bearer token every control request must carry
+    (``Authorization: Bearer TOKEN``; others get 401).
 
     ``tls_cert`` (and ``tls_key`` unless the key is in the same PEM file) serve every listener over
     TLS: https and wss (see docs/reliability.md).
@@ -95,9 +127,18 @@ class ServerConfig:
     rate_limits: bool = False
     tls_cert: str | None = None
     tls_key: str | None = None
+    exchange_conditions: Mapping[ExchangeType, Mapping[str, Any]] = attrs.field(
+        factory=dict, converter=_overrides, hash=False
+    )
+    control_token: str | None = attrs.field(default=None, converter=_token, repr=False)
 
     def __attrs_post_init__(self) -> None:
-        self.conditions()  # validates the condition fields (ValueError naming the field)
+        base = self.conditions()  # validates the condition fields (ValueError naming the field)
+        for exchange, change in self.exchange_conditions.items():
+            try:
+                base.updated(change)
+            except ValueError as refused:
+                raise ValueError(f"exchange_conditions.{exchange}: {refused}") from None
         if self.tls_key is not None and self.tls_cert is None:
             raise ValueError("tls_key needs tls_cert")
         if self.tls_cert is not None:
@@ -110,6 +151,10 @@ class ServerConfig:
         from mockfeed.runtime.conditions import KEYS, Conditions  # runtime imports this module
 
         return Conditions(**{key: getattr(self, key) for key in KEYS})
+
+    def conditions_for(self, exchange: ExchangeType) -> Conditions:
+        """The initial network conditions of one exchange: its overrides on top of :meth:`conditions`."""
+        return self.conditions().updated(self.exchange_conditions.get(exchange, {}))
 
     def ports(self, exchange: ExchangeType) -> tuple[int, int]:
         """(REST port, WS port) for one of the configured exchanges."""

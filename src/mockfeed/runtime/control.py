@@ -23,10 +23,15 @@ with its message. Features add their routes with :meth:`ControlApp.add` or :meth
 
 Every answer is JSON; errors are ``{"error": "..."}`` with 400, 404, 405, 409 or 413, never a
 traceback.
+
+With a token (``ControlApp(token=...)``, ``ServerConfig.control_token``) every request, the index
+included, needs ``Authorization: Bearer TOKEN``; anything else is answered 401 with
+``WWW-Authenticate: Bearer realm="mockfeed"`` before routing or reading the body.
 """
 
 from __future__ import annotations
 
+import hmac
 import inspect
 import logging
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
@@ -51,6 +56,7 @@ Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 _T = TypeVar("_T")
 
 MAX_BODY_BYTES = 64 * 1024
+REALM = b'Bearer realm="mockfeed"'
 SHUTDOWN_GRACE = 2.0  # seconds an in-flight control request gets at shutdown
 
 
@@ -84,10 +90,15 @@ class ControlRequest:
 
 @attrs.frozen(slots=True)
 class ControlResponse:
-    """A JSON answer: status and payload."""
+    """A JSON answer: status, payload and any extra headers."""
 
     status: int
     payload: object
+    headers: tuple[tuple[bytes, bytes], ...] = ()
+
+    def with_headers(self, *headers: tuple[bytes, bytes]) -> ControlResponse:
+        """The same answer with ``headers`` added."""
+        return attrs.evolve(self, headers=(*self.headers, *headers))
 
 
 ControlHandler: TypeAlias = Callable[[ControlRequest], "ControlResponse | Awaitable[ControlResponse]"]
@@ -102,8 +113,9 @@ def error(status: int, message: str, **extra: object) -> ControlResponse:
 class ControlApp:
     """An ASGI app routing (path, method) through a table that features extend."""
 
-    def __init__(self, routes: RouteTable | None = None) -> None:
+    def __init__(self, routes: RouteTable | None = None, *, token: str | None = None) -> None:
         self.routes: dict[str, dict[str, ControlHandler]] = {}
+        self._token = None if token is None else token.encode("ascii")
         self.add("/", "GET", self._index)
         if routes is not None:
             self.extend(routes)
@@ -143,22 +155,46 @@ class ControlApp:
             log.exception("control handler failed on %s %s", request.method, request.path)
             return error(500, "internal error")
 
+    def _refused(self, headers: list[tuple[bytes, bytes]]) -> ControlResponse | None:
+        """The 401 answer when a token is required and the request lacks it (else None)."""
+        if self._token is None:
+            return None
+        given = [value for name, value in headers if name.lower() == b"authorization"]
+        if not given:
+            return error(401, "this control endpoint needs Authorization: Bearer <token>").with_headers(
+                (b"www-authenticate", REALM)
+            )
+        scheme, _, credentials = given[0].strip().partition(b" ")
+        # compare_digest: the time taken does not tell how much of a guessed token was right
+        if scheme.lower() != b"bearer" or not hmac.compare_digest(credentials.strip(), self._token):
+            return error(401, "invalid control token").with_headers(
+                (b"www-authenticate", REALM + b', error="invalid_token"')
+            )
+        return None
+
+    async def _answer(self, scope: Scope, receive: Receive) -> ControlResponse:
+        body = await _read_body(receive)
+        if body is None:
+            return error(413, f"the body exceeds {MAX_BODY_BYTES} bytes")
+        request = ControlRequest(
+            scope["method"], scope["path"], scope["query_string"].decode("latin-1"), body
+        )
+        return await self.respond(request)
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
             await _lifespan(receive, send)
             return
         if scope["type"] != "http":
             return
-        body = await _read_body(receive)
-        if body is None:
-            response = error(413, f"the body exceeds {MAX_BODY_BYTES} bytes")
-        else:
-            request = ControlRequest(
-                scope["method"], scope["path"], scope["query_string"].decode("latin-1"), body
-            )
-            response = await self.respond(request)
+        response = self._refused(scope["headers"])
+        if response is None:
+            response = await self._answer(scope, receive)
         payload = orjson.dumps(response.payload)
-        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
+        headers = [
+            (b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode()),
+            *response.headers,
+        ]
         await send({"type": "http.response.start", "status": response.status, "headers": headers})
         await send({"type": "http.response.body", "body": payload})
 

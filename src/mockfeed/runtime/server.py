@@ -242,11 +242,11 @@ class Server:
             plugin = create_plugin(exchange, self.model, config.pairs)
             self.exchanges[exchange] = ExchangeServer(
                 exchange, plugin, self.model, self.clock, config.host, config.ports(exchange),
-                config.conditions(), tls,
+                config.conditions_for(exchange), tls,
             )
         self.control: ControlServer | None = None
         if config.control_port is not None:
-            app = ControlApp(time_routes(self.clock))
+            app = ControlApp(time_routes(self.clock), token=config.control_token)
             app.extend(conditions_routes({str(e): s.faults for e, s in self.exchanges.items()}))
             app.extend(disconnect_routes({
                 str(e): partial(_disconnect, s) for e, s in self.exchanges.items()

@@ -121,6 +121,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="pushes dropped in a row per loss event (default 1)",
     )
     parser.add_argument(
+        "--duplicate", type=float, metavar="P",
+        help="send each WebSocket push twice in a row with probability P (default 0)",
+    )
+    parser.add_argument(
+        "--late", type=float, metavar="P",
+        help="hold each WebSocket push back --late-ms, overtaken by later messages, with probability P "
+        "(default 0)",
+    )
+    parser.add_argument(
+        "--late-ms", type=float, metavar="MS", help="how long a late push is held (default 1000)",
+    )
+    parser.add_argument(
         "--timeout-rate", type=float, metavar="P",
         help="hold each REST request --timeout-ms, then answer the exchange's timeout error, with "
         "probability P (default 0)",
@@ -188,6 +200,9 @@ CONDITION_FLAGS: dict[str, tuple[str, str, Callable[[Any, str], object]]] = {
     "stall": ("--stall", "stall", check_flag),
     "ws_lifetime_s": ("--ws-lifetime", "ws_lifetime", check_lifetime),
     "rate_limits": ("--rate-limits", "rate_limits", check_flag),
+    "duplicate": ("--duplicate", "duplicate", check_rate),
+    "late": ("--late", "late", check_rate),
+    "late_ms": ("--late-ms", "late_ms", check_delay),
 }
 
 

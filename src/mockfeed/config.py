@@ -88,8 +88,8 @@ class ServerConfig:
     ``control_port`` opens the HTTP control endpoint (0: an ephemeral port; None: no endpoint).
 
     ``latency_ms``, ``jitter_ms``, ``error_rate``, ``fault_seed``, ``loss``, ``loss_burst``,
-    ``timeout_rate``, ``timeout_ms``, ``maintenance``, ``stall``, ``ws_lifetime_s`` and ``rate_limits``
-    are every exchange's initial network conditions (see :class:`mockfeed.runtime.conditions.Conditions`
+    ``timeout_rate``, ``timeout_ms``, ``maintenance``, ``stall``, ``ws_lifetime_s``, ``rate_limits``,
+    ``duplicate``, ``late`` and ``late_ms`` are every exchange's initial network conditions (see :class:`mockfeed.runtime.conditions.Conditions`
     and docs/faults.md); ``exchange_conditions`` maps an exchange to the condition keys it serves with
     instead (e.g. ``{"okx_spot": {"maintenance": True}}``; exchanges not served are ignored).
 
@@ -125,6 +125,9 @@ class ServerConfig:
     stall: bool = False
     ws_lifetime_s: float | None = None
     rate_limits: bool = False
+    duplicate: float = 0.0
+    late: float = 0.0
+    late_ms: float = 1000.0
     tls_cert: str | None = None
     tls_key: str | None = None
     exchange_conditions: Mapping[ExchangeType, Mapping[str, Any]] = attrs.field(

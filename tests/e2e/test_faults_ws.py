@@ -287,3 +287,56 @@ async def test_disconnect_refuses_bad_input(
         assert fragment in answer.json()["error"]
         await ws.get_message()
         assert await _ask(ws, 7) > 0
+
+
+@pytest.mark.mockfeed(exchanges=["binance_spot"], start=START, speed=0, duplicate=0.1, fault_seed=8)
+async def test_duplicated_pushes_come_twice_in_a_row_as_drawn(mockfeed_server: Server) -> None:
+    """duplicate=0.1: exactly the drawn pushes arrive twice, back to back; nothing is lost."""
+    received = await _pushed_event_times(mockfeed_server, 1_000)
+    conditions = mockfeed_server.conditions
+    expected: list[int] = []
+    for n in range(1_000):
+        copies = 2 if conditions.duplicates("binance_spot", 0, n + 1) else 1
+        expected += [START_MS + n + 1] * copies
+    assert received == expected
+    assert 50 < len(received) - 1_000 < 150
+
+
+@pytest.mark.mockfeed(exchanges=["binance_spot"], start=START, speed=0, late=0.2, late_ms=300,
+                      fault_seed=4)
+async def test_late_pushes_are_overtaken(
+    autojump_clock: trio.testing.MockClock, mockfeed_server: Server
+) -> None:
+    """late=0.2, late_ms=300: the drawn pushes arrive 300 ms late, after pushes sent later."""
+    hub = mockfeed_server["binance_spot"].hub
+    hub.plugin.push_period = lambda subscription: 3600.0  # type: ignore[method-assign]
+    conditions = mockfeed_server.conditions
+    arrivals: list[tuple[float, int]] = []
+    async with open_websocket_url(mockfeed_server.ws_url + STREAM) as ws:
+        with trio.fail_after(10):
+            while not [c for c in mockfeed_server["binance_spot"].connections if c.outbox.lane.pushes]:
+                await trio.sleep(0.001)
+        started = trio.current_time()
+
+        async def read() -> None:
+            while True:
+                message = json.loads(await ws.get_message())
+                if message["E"] != START_MS:
+                    arrivals.append((trio.current_time() - started, message["E"] - START_MS))
+
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(read)
+            for _ in range(40):
+                mockfeed_server.advance(1)
+                hub.push_now()
+                await trio.sleep(0.010)
+            await trio.sleep(1)
+            nursery.cancel_scope.cancel()
+    late = {n for n in range(1, 41) if conditions.is_late("binance_spot", 0, n)}
+    assert late and len(late) < 40
+    assert sorted(n for _, n in arrivals) == list(range(1, 41))  # nothing lost
+    for at, n in arrivals:
+        sent_at = (n - 1) * 0.010
+        assert at - sent_at == pytest.approx(0.300 if n in late else 0.0, abs=0.002)
+    order = [n for _, n in arrivals]
+    assert order != sorted(order)  # overtaken

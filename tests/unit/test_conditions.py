@@ -21,7 +21,8 @@ def test_defaults_are_a_perfect_network() -> None:
     assert conditions.to_json() == {
         "latency_ms": 0.0, "jitter_ms": 0.0, "error_rate": 0.0, "fault_seed": 0, "loss": 0.0,
         "loss_burst": 1, "timeout_rate": 0.0, "timeout_ms": 30000.0, "maintenance": False,
-        "stall": False, "ws_lifetime_s": None, "rate_limits": False,
+        "stall": False, "ws_lifetime_s": None, "rate_limits": False, "duplicate": 0.0, "late": 0.0,
+        "late_ms": 1000.0,
     }
     assert conditions.delay_ms("binance_spot", 0) == 0
     assert not any(conditions.fails("binance_spot", n) for n in range(100))

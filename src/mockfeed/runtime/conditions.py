@@ -31,14 +31,15 @@ import attrs
 
 KEYS = (
     "latency_ms", "jitter_ms", "error_rate", "fault_seed", "loss", "loss_burst", "timeout_rate",
-    "timeout_ms", "maintenance", "stall", "ws_lifetime_s", "rate_limits",
+    "timeout_ms", "maintenance", "stall", "ws_lifetime_s", "rate_limits", "duplicate", "late",
+    "late_ms",
 )
 MAX_DELAY_MS = 600_000.0  # ten minutes: anything longer is surely a unit mistake
 MAX_BURST = 1_000_000
 MAX_LIFETIME_S = 7 * 86400.0
 # Draw purposes: independent streams for the same request (REST) or push (WS, connection in the
 # high bits of the purpose).
-_DELAY, _ERROR, _TIMEOUT, _LOSS, _WS_DELAY = 1, 2, 3, 4, 5
+_DELAY, _ERROR, _TIMEOUT, _LOSS, _WS_DELAY, _DUPLICATE, _LATE = 1, 2, 3, 4, 5, 6, 7
 
 
 def check_delay(value: object, key: str = "latency_ms") -> float:
@@ -119,6 +120,18 @@ def _rate_limits(value: object) -> bool:
     return check_flag(value, "rate_limits")
 
 
+def _duplicate(value: object) -> float:
+    return check_rate(value, "duplicate")
+
+
+def _late(value: object) -> float:
+    return check_rate(value, "late")
+
+
+def _late_ms(value: object) -> float:
+    return check_delay(value, "late_ms")
+
+
 def _latency(value: object) -> float:
     return check_delay(value, "latency_ms")
 
@@ -132,6 +145,7 @@ _CHECKS: dict[str, Callable[[Any, str], Any]] = {
     "fault_seed": check_seed, "loss": check_rate, "loss_burst": check_burst,
     "timeout_rate": check_rate, "timeout_ms": check_delay, "maintenance": check_flag,
     "stall": check_flag, "ws_lifetime_s": check_lifetime, "rate_limits": check_flag,
+    "duplicate": check_rate, "late": check_rate, "late_ms": check_delay,
 }
 
 
@@ -153,7 +167,8 @@ class Conditions:
     ``loss_burst`` at a time; ``maintenance`` answers REST with the native maintenance error and
     closes WebSockets; ``stall`` stops pushes on open connections; ``ws_lifetime_s`` closes each
     WebSocket after that many seconds (None: the exchange's own limit); ``rate_limits`` enforces the
-    exchange's request limits. Values are validated on construction (ValueError naming the field).
+    exchange's request limits; ``duplicate`` sends a push twice and ``late`` holds one back ``late_ms``
+    while later messages overtake it. Values are validated on construction (ValueError naming the field).
     """
 
     latency_ms: float = attrs.field(default=0.0, converter=_latency)
@@ -168,6 +183,9 @@ class Conditions:
     stall: bool = attrs.field(default=False, converter=_stall)
     ws_lifetime_s: float | None = attrs.field(default=None, converter=check_lifetime)
     rate_limits: bool = attrs.field(default=False, converter=_rate_limits)
+    duplicate: float = attrs.field(default=0.0, converter=_duplicate)
+    late: float = attrs.field(default=0.0, converter=_late)
+    late_ms: float = attrs.field(default=1000.0, converter=_late_ms)
 
     @classmethod
     def from_json(cls, change: Mapping[str, Any]) -> Conditions:
@@ -218,6 +236,23 @@ class Conditions:
         if self.jitter_ms == 0:
             return self.latency_ms
         return self.latency_ms + draw(self.fault_seed, exchange, message, _WS_DELAY | connection << 8) * self.jitter_ms
+
+    def duplicates(self, exchange: str, connection: int, push: int) -> bool:
+        """Whether push ``push`` of WebSocket ``connection`` is delivered twice in a row."""
+        if self.duplicate == 0:
+            return False
+        return draw(self.fault_seed, exchange, push, _DUPLICATE | connection << 8) < self.duplicate
+
+    def is_late(self, exchange: str, connection: int, push: int) -> bool:
+        """Whether push ``push`` of WebSocket ``connection`` is held back ``late_ms`` (out of order)."""
+        if self.late == 0:
+            return False
+        return draw(self.fault_seed, exchange, push, _LATE | connection << 8) < self.late
+
+    @property
+    def alters_pushes(self) -> bool:
+        """Whether pushes need the per-connection path (loss, delays, duplicates, late pushes)."""
+        return self.loss > 0 or self.delays_ws or self.duplicate > 0 or self.late > 0
 
     @property
     def delays_ws(self) -> bool:

@@ -18,6 +18,7 @@ from mockfeed.market.clock import Clock
 from mockfeed.runtime.chores import Chores
 from mockfeed.runtime.conditions import Conditions, ConditionsHolder
 from mockfeed.runtime.frames import Push, encode_frame
+from mockfeed.runtime.lanes import DELIVER, DUPLICATE, LATE
 from mockfeed.runtime.outbox import Outbox, broadcast
 
 TICK_SECONDS = 0.05  # polling period for a clock that cannot tell when a time comes
@@ -178,7 +179,8 @@ class Hub:
     def fan_out(self, due: list[tuple[Subscription, Message]]) -> None:
         """Deliver ``due`` (in order) to the subscribers of each subscription, one write each.
 
-        Under lossy or delayed conditions each subscriber's share is filtered and scheduled per its
+        Under lossy, delayed, duplicating or late conditions each subscriber's share is filtered and
+        scheduled per its
         :class:`~mockfeed.runtime.lanes.Lane`; subscribers whose shares end up equal and due together
         are still written in one pass with shared bytes. A stalled exchange pushes nothing.
         """
@@ -187,7 +189,7 @@ class Hub:
         conditions = self.faults.conditions
         if conditions.stall:
             return
-        if conditions.loss > 0 or conditions.delays_ws:
+        if conditions.alters_pushes:
             self._fan_out_faulty(due, conditions)
             return
         first = due[0][0]
@@ -223,23 +225,29 @@ class Hub:
     def _fan_out_faulty(self, due: list[tuple[Subscription, Message]], conditions: Conditions) -> None:
         exchange = self.faults.exchange
         now = trio.current_time()
-        lossy = conditions.loss > 0
         delayed = conditions.delays_ws
         groups: dict[tuple[tuple[int, ...], float], list[Outbox]] = {}
         for subscriber, indexes in self._shares(due).items():
             lane = subscriber.lane
-            if lossy:
-                indexes = [i for i in indexes if not lane.drops(conditions, exchange)]
-                if not indexes:
-                    continue
+            share: list[int] = []
+            for i in indexes:
+                fate = lane.fate(conditions, exchange)
+                if fate == DELIVER:
+                    share.append(i)
+                elif fate == DUPLICATE:
+                    share += (i, i)
+                elif fate == LATE:  # overtaken by what follows: outside the lane's order
+                    groups.setdefault(((i,), now + conditions.late_ms / 1000), []).append(subscriber)
+            if not share:
+                continue
             at = lane.due(conditions, exchange, now) if delayed else now
-            groups.setdefault((tuple(indexes), at), []).append(subscriber)
+            groups.setdefault((tuple(share), at), []).append(subscriber)
         frames: dict[int, bytes] = {}
-        for (share, at), subscribers in groups.items():
-            for i in share:
+        for (share_key, at), subscribers in groups.items():
+            for i in share_key:
                 if i not in frames:
                     frames[i] = encode_frame(due[i][1])
-            push = Push(tuple(due[i][1] for i in share), b"".join(frames[i] for i in share))
+            push = Push(tuple(due[i][1] for i in share_key), b"".join(frames[i] for i in share_key))
             self.pushes += len(subscribers) * len(push)
             if at <= now:
                 broadcast(subscribers, push)

@@ -1,4 +1,5 @@
-"""Per-connection WebSocket fault state: which pushes a connection loses and when its messages go out.
+"""Per-connection WebSocket fault state: which pushes a connection loses (or gets twice, or late) and
+when its messages go out.
 
 Every accepted connection gets a :class:`Lane` with its number (its exchange's connections counted from
 0 in accept order, restarting when the conditions are reset), so the draws behind loss and delay are a
@@ -9,6 +10,8 @@ connection's order: a message never goes out before one queued earlier on the sa
 from __future__ import annotations
 
 from mockfeed.runtime.conditions import Conditions
+
+DROP, DELIVER, DUPLICATE, LATE = 0, 1, 2, 3
 
 
 class Lane:
@@ -23,17 +26,22 @@ class Lane:
         self.messages = 0  # messages delayed so far (their delay draws)
         self.not_before = 0.0  # monotonic time of the last scheduled message
 
-    def drops(self, conditions: Conditions, exchange: str) -> bool:
-        """Whether the next push offered to this connection is lost."""
+    def fate(self, conditions: Conditions, exchange: str) -> int:
+        """What happens to the next push offered to this connection: :data:`DROP`, :data:`DELIVER`,
+        :data:`DUPLICATE` or :data:`LATE`. Loss is decided first, then lateness, then duplication."""
         number = self.pushes
         self.pushes += 1
         if self.burst_left:
             self.burst_left -= 1
-            return True
+            return DROP
         if conditions.drops(exchange, self.number, number):
             self.burst_left = conditions.loss_burst - 1
-            return True
-        return False
+            return DROP
+        if conditions.is_late(exchange, self.number, number):
+            return LATE
+        if conditions.duplicates(exchange, self.number, number):
+            return DUPLICATE
+        return DELIVER
 
     def due(self, conditions: Conditions, exchange: str, now: float) -> float:
         """When the next message of this connection goes out (monotonic seconds, never before ``now``

@@ -9,13 +9,21 @@ loopback sockets) are cut off when, and only when, the exchange documents it.
 from __future__ import annotations
 
 import asyncio
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
+from urllib.parse import urlencode
 
 import ccxt
 import ccxt.pro as ccxtpro
+import httpx
 import pytest
+import trio
+import trio.testing
+from trio_websocket import ConnectionClosed, WebSocketConnection, open_websocket_url
 
-from mockfeed import ThreadedServer
+from mockfeed import Server, ThreadedServer
 from tests.e2e import ccxt_support as cx
 
 # (product, ccxt class, symbol, {condition: (expected ccxt class, text the message must hold)})
@@ -89,3 +97,86 @@ def test_ccxt_raises_its_natural_exception(product: str, cls: Any, symbol: str, 
     assert type(raised) is expected, repr(raised)
     assert text in str(raised)
     assert "Traceback" not in str(raised)
+
+
+# -- heartbeat cut-offs (virtual time) ----------------------------------------------------------------
+
+
+async def silent_until_closed(ws: WebSocketConnection, limit_s: float) -> tuple[float, int]:
+    """Virtual seconds until the server closes ``ws`` (nothing may arrive before), and the close code."""
+    started = trio.current_time()
+    with trio.fail_after(limit_s), pytest.raises(ConnectionClosed) as closed:
+        message = await ws.get_message()
+        raise AssertionError(f"a silent client got {message!r}")
+    return trio.current_time() - started, closed.value.reason.code
+
+
+async def stays_silent_and_open(ws: WebSocketConnection, seconds: float) -> None:
+    """Nothing arrives and nothing closes ``ws`` for ``seconds`` of virtual time."""
+    with trio.move_on_after(seconds) as waited:
+        message = await ws.get_message()  # ConnectionClosed here fails the test
+        raise AssertionError(f"a silent client got {message!r}")
+    assert waited.cancelled_caught
+
+
+@pytest.mark.parametrize("product", ["bybit_spot", "bybit_perpetual"])
+@pytest.mark.mockfeed(exchanges=["bybit_spot", "bybit_perpetual"])
+async def test_bybit_cuts_a_silent_connection_after_ten_minutes(
+    autojump_clock: trio.testing.MockClock, mockfeed_server: Server, product: str
+) -> None:
+    """No ping and no subscription: open for 10 minutes, closed within the next check (5 s)."""
+    path = "/v5/public/spot" if product == "bybit_spot" else "/v5/public/linear"
+    async with open_websocket_url(mockfeed_server[product].ws_url + path) as ws:
+        elapsed, code = await silent_until_closed(ws, 700)
+    assert 600 <= elapsed <= 600 + 5 + 1, elapsed
+    assert code == 1001
+
+
+@asynccontextmanager
+async def kucoin_socket(server: Server, product: str) -> AsyncIterator[WebSocketConnection]:
+    """A KuCoin connection negotiated through bullet-public, its welcome read."""
+    async with httpx.AsyncClient(base_url=server[product].rest_url) as client:
+        granted = (await client.post("/api/v1/bullet-public")).json()["data"]
+    [instance] = granted["instanceServers"]
+    assert (instance["pingInterval"], instance["pingTimeout"]) == (18_000, 10_000)
+    query = urlencode({"token": granted["token"], "connectId": "silent"})
+    async with open_websocket_url(f"{instance['endpoint']}?{query}") as ws:
+        assert json.loads(await ws.get_message())["type"] == "welcome"
+        yield ws
+
+
+@pytest.mark.parametrize("product", ["kucoin_spot", "kucoin_perpetual"])
+@pytest.mark.mockfeed(exchanges=["kucoin_spot", "kucoin_perpetual"])
+async def test_kucoin_cuts_a_client_that_does_not_ping(
+    autojump_clock: trio.testing.MockClock, mockfeed_server: Server, product: str
+) -> None:
+    """Silence beyond the advertised pingInterval + pingTimeout (28 s) closes the connection."""
+    async with kucoin_socket(mockfeed_server, product) as ws:
+        elapsed, code = await silent_until_closed(ws, 60)
+    assert 28 <= elapsed <= 28 + 1 + 1, elapsed  # checked once a second
+    assert code == 1000
+
+
+@pytest.mark.mockfeed(exchanges=["coinbase_advanced_trade"])
+async def test_coinbase_cuts_a_client_that_does_not_subscribe(
+    autojump_clock: trio.testing.MockClock, mockfeed_server: Server
+) -> None:
+    """Coinbase has no client ping; a connection that subscribes to nothing within 5 s is closed."""
+    async with open_websocket_url(mockfeed_server.ws_url) as ws:
+        elapsed, code = await silent_until_closed(ws, 60)
+    assert 5 <= elapsed <= 5 + 1 + 1, elapsed  # checked once a second
+    assert code == 1000
+
+
+@pytest.mark.mockfeed(exchanges=["kraken_spot"])
+async def test_kraken_keeps_a_silent_client(
+    autojump_clock: trio.testing.MockClock, mockfeed_server: Server
+) -> None:
+    """Kraken documents no idle cut-off (its ping is optional): 15 silent minutes, then a pong."""
+    async with open_websocket_url(mockfeed_server.ws_url + "/v2") as ws:
+        assert json.loads(await ws.get_message())["channel"] == "status"
+        await stays_silent_and_open(ws, 15 * 60)
+        await ws.send_message(json.dumps({"method": "ping", "req_id": 7}))
+        with trio.fail_after(5):
+            pong = json.loads(await ws.get_message())
+    assert (pong["method"], pong["req_id"]) == ("pong", 7)

@@ -24,6 +24,7 @@ import trio.testing
 from trio_websocket import ConnectionClosed, WebSocketConnection, open_websocket_url
 
 from mockfeed import Server, ThreadedServer
+from mockfeed.runtime.conditions import Conditions
 from tests.e2e import ccxt_support as cx
 
 # (product, ccxt class, symbol, {condition: (expected ccxt class, text the message must hold)})
@@ -180,3 +181,35 @@ async def test_kraken_keeps_a_silent_client(
         with trio.fail_after(5):
             pong = json.loads(await ws.get_message())
     assert (pong["method"], pong["req_id"]) == ("pong", 7)
+
+
+@pytest.mark.mockfeed(exchanges=["coinbase_advanced_trade"])
+async def test_coinbase_closes_a_stalled_channel_unless_it_has_heartbeats(
+    autojump_clock: trio.testing.MockClock, mockfeed_server: Server
+) -> None:
+    """While pushes stall, candles alone go quiet and are closed after 60 s; heartbeats keep a socket."""
+
+    async def subscribe(ws: WebSocketConnection, channel: str, products: list[str]) -> None:
+        await ws.send_message(json.dumps({"type": "subscribe", "channel": channel, "product_ids": products}))
+
+    async with open_websocket_url(mockfeed_server.ws_url) as bare, \
+            open_websocket_url(mockfeed_server.ws_url) as kept:  # fmt: skip
+        await subscribe(bare, "candles", ["BTC-USDT"])
+        await subscribe(kept, "candles", ["BTC-USDT"])
+        await subscribe(kept, "heartbeats", [])
+        with trio.fail_after(10):
+            while json.loads(await bare.get_message())["events"][0].get("type") != "update":
+                pass  # the ack, the snapshot, then a live update: pushes flow
+        mockfeed_server.conditions = Conditions(stall=True)
+        stalled = trio.current_time()
+        with trio.fail_after(120), pytest.raises(ConnectionClosed) as closed:
+            while True:
+                await bare.get_message()  # at most a push already on its way
+        elapsed = trio.current_time() - stalled
+        assert 59 <= elapsed <= 63, elapsed
+        assert closed.value.reason.code == 1000
+        channels = set()
+        with trio.move_on_after(120):
+            while True:
+                channels.add(json.loads(await kept.get_message())["channel"])
+        assert "heartbeats" in channels and kept.closed is None

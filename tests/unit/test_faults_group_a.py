@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from mockfeed.exchanges.base import FaultKind, RestRequest, RestResponse
+from mockfeed.exchanges.base import Close, FaultKind, RestRequest, RestResponse, Send
 from mockfeed.exchanges.exchange_type import ExchangeType as E
 from mockfeed.exchanges.registry import create_plugin
 from mockfeed.market import MarketModel, pair_spec
@@ -107,3 +107,56 @@ def test_unknown_kind_falls_back_to_the_internal_error() -> None:
     for product in GROUP:
         plugin = create_plugin(product, MarketModel(PAIRS, seed=0), PAIRS)
         assert plugin.fault_response("meteor", request()) == plugin.internal_error(request())  # type: ignore[arg-type]
+
+
+# -- Coinbase: channels without updates close -----------------------------------------------------------
+
+
+def coinbase_session(*channels: str) -> Any:
+    """A Coinbase feed session opened at wall time NOW, subscribed to ``channels`` (BTC-USDT candles)."""
+    plugin = create_plugin(E.COINBASE_ADVANCED_TRADE, MarketModel(PAIRS, seed=0), PAIRS)
+    session: Any = plugin.open_session("/", "")
+    session.wall_ms = NOW
+    session.on_open(NOW)
+    for channel in channels:
+        products = ["BTC-USDT"] if channel == "candles" else []
+        session.on_text(json.dumps({"type": "subscribe", "channel": channel, "product_ids": products}), NOW)
+    return session
+
+
+def tick_at(session: Any, wall_ms: int) -> list[Any]:
+    session.wall_ms = wall_ms
+    actions: list[Any] = session.on_tick(NOW)
+    return actions
+
+
+def test_coinbase_closes_a_channel_sent_nothing_for_60_s() -> None:
+    """Measured from the last message the connection got (here the ack and snapshot), once."""
+    session = coinbase_session("candles")
+    assert tick_at(session, NOW + 59_999) == []
+    assert tick_at(session, NOW + 60_000) == [Close(1000, "no updates")]
+    assert tick_at(session, NOW + 61_000) == []
+
+
+def test_coinbase_pushes_keep_a_channel_open() -> None:
+    """A push (its personalized copy) counts as an update from the next tick on."""
+    session = coinbase_session("candles")
+    session.personalize('{"channel":"candles","client_id":"",' + '"sequence_num":0,' + '"events":[]}')
+    assert tick_at(session, NOW + 30_000) == []
+    assert tick_at(session, NOW + 89_999) == []
+    assert tick_at(session, NOW + 90_000) == [Close(1000, "no updates")]
+
+
+def test_coinbase_heartbeats_keep_a_quiet_channel_open() -> None:
+    """Subscribed to heartbeats, a connection gets one a second and is never cut for silence."""
+    session = coinbase_session("candles", "heartbeats")
+    for second in range(1, 301):
+        [beat] = tick_at(session, NOW + second * 1000)
+        assert isinstance(beat, Send) and json.loads(beat.message)["channel"] == "heartbeats"
+
+
+def test_coinbase_idle_limit_is_a_plugin_attribute() -> None:
+    session = coinbase_session("candles")
+    session.plugin.channel_idle_s = 2.0
+    assert tick_at(session, NOW + 1_000) == []
+    assert tick_at(session, NOW + 2_000) == [Close(1000, "no updates")]

@@ -52,6 +52,10 @@ class CoinbaseAdvancedTrade(ExchangePlugin):
     """
 
     exchange = ExchangeType.COINBASE_ADVANCED_TRADE
+    #: Seconds a subscribed connection may go without any message before it is closed: Coinbase
+    #: says "most channels close within 60-90 s if no updates are sent" (the lower end; tests may
+    #: lower it on an instance).
+    channel_idle_s: float = 60.0
 
     def __init__(self, model: MarketModel, pairs: Iterable[PairSpec]) -> None:
         super().__init__(model, pairs)

@@ -22,6 +22,7 @@ import orjson
 
 from mockfeed.exchanges.base import (
     ExchangePlugin,
+    FaultKind,
     RestHandler,
     RestRequest,
     RestResponse,
@@ -30,7 +31,7 @@ from mockfeed.exchanges.base import (
     WsSession,
     json_response,
 )
-from mockfeed.exchanges.bybit import errors
+from mockfeed.exchanges.bybit import errors, faults
 from mockfeed.exchanges.bybit.instruments import linear_item, spot_item
 from mockfeed.exchanges.bybit.params import Params
 from mockfeed.exchanges.bybit.streams import BybitSession
@@ -134,6 +135,10 @@ class _Bybit(ExchangePlugin):
 
     def internal_error(self, request: RestRequest) -> RestResponse:
         return errors.SYSTEM.response(request.now_ms)
+
+    def fault_response(self, kind: FaultKind, request: RestRequest) -> RestResponse:
+        answer = faults.FAULTS.get(kind)
+        return self.internal_error(request) if answer is None else answer(request.now_ms)
 
     @staticmethod
     def _guarded(handler: Callable[[RestRequest], object]) -> RestHandler:

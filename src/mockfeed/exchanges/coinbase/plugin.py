@@ -20,6 +20,7 @@ import orjson
 
 from mockfeed.exchanges.base import (
     ExchangePlugin,
+    FaultKind,
     RestHandler,
     RestRequest,
     RestResponse,
@@ -28,7 +29,7 @@ from mockfeed.exchanges.base import (
     WsSession,
     json_response,
 )
-from mockfeed.exchanges.coinbase import catalog, errors
+from mockfeed.exchanges.coinbase import catalog, errors, faults
 from mockfeed.exchanges.coinbase.params import Query
 from mockfeed.exchanges.coinbase.streams import CANDLE_INTERVAL, SEQUENCE_PLACEHOLDER, CoinbaseSession
 from mockfeed.exchanges.coinbase.wire import rest_candle, rfc3339, rfc3339_nano, ws_candle
@@ -51,6 +52,10 @@ class CoinbaseAdvancedTrade(ExchangePlugin):
     """
 
     exchange = ExchangeType.COINBASE_ADVANCED_TRADE
+    #: Seconds a subscribed connection may go without any message before it is closed: Coinbase
+    #: says "most channels close within 60-90 s if no updates are sent" (the lower end; tests may
+    #: lower it on an instance).
+    channel_idle_s: float = 60.0
 
     def __init__(self, model: MarketModel, pairs: Iterable[PairSpec]) -> None:
         super().__init__(model, pairs)
@@ -79,6 +84,9 @@ class CoinbaseAdvancedTrade(ExchangePlugin):
 
     def internal_error(self, request: RestRequest) -> RestResponse:
         return errors.INTERNAL.response()
+
+    def fault_response(self, kind: FaultKind, request: RestRequest) -> RestResponse:
+        return faults.FAULTS.get(kind) or self.internal_error(request)
 
     def _time(self, request: RestRequest) -> RestResponse:
         now = request.now_ms

@@ -60,7 +60,9 @@ class CoinbaseSession(WsSession):
     """One connection to ``advanced-trade-ws``: ``candles`` and ``heartbeats`` channels.
 
     A connection that has not subscribed to anything within 5 s is closed. Heartbeats go out every
-    second once subscribed to ``heartbeats``.
+    second once subscribed to ``heartbeats``. A connection with subscriptions that has been sent
+    nothing (no push, no heartbeat, no reply) for the plugin's ``channel_idle_s`` is closed, as
+    Coinbase closes channels without updates (e.g. while the ``stall`` condition holds pushes).
     """
 
     tick_period = 1.0
@@ -73,6 +75,9 @@ class CoinbaseSession(WsSession):
         self.opened_ms = 0  # runtime monotonic time (wall_ms) of the handshake
         self.subscribed = False
         self.heartbeat_counter = 0
+        self.updated_ms = 0  # wall_ms of the last message this connection was sent
+        self._pushed = False  # a push went out since the last tick
+        self._closing = False
 
     def _next(self) -> int:
         sequence = self.sequence
@@ -80,21 +85,30 @@ class CoinbaseSession(WsSession):
         return sequence
 
     def _send(self, channel: str, now_ms: int, events: list[dict[str, Any]]) -> Send:
+        self.updated_ms = self.wall_ms
         return Send(envelope(channel, now_ms, self._next(), events))
 
     # -- runtime hooks ----------------------------------------------------------------------------
     def on_open(self, now_ms: int) -> list[Action]:
-        self.opened_ms = self.wall_ms
+        self.opened_ms = self.updated_ms = self.wall_ms
         return []
 
     def on_tick(self, now_ms: int) -> list[Action]:
         age_ms = self.wall_ms - self.opened_ms  # protocol time: unaffected by the market clock
+        if self._pushed:  # pushes are written by the runtime; the tick dates them to the second
+            self._pushed = False
+            self.updated_ms = self.wall_ms
+        if self._closing:
+            return []
         if not self.subscribed:
             if age_ms >= SUBSCRIBE_DEADLINE_MS:
                 # UNVERIFIED close code: the live feed just disconnects; 1000 tells clients it was deliberate.
                 return [Close(1000, "subscribe timeout")]
             return []
         if HEARTBEATS not in self.channels:
+            if self.channels and self.wall_ms - self.updated_ms >= self.plugin.channel_idle_s * 1000:
+                self._closing = True
+                return [Close(1000, "no updates")]  # UNVERIFIED code and reason, as above
             return []
         self.heartbeat_counter += 1
         event = {
@@ -106,6 +120,7 @@ class CoinbaseSession(WsSession):
 
     def personalize(self, push: Message) -> Message:
         assert isinstance(push, str)
+        self._pushed = True
         return push.replace(SEQUENCE_PLACEHOLDER, f'"sequence_num":{self._next()},', 1)
 
     # -- control messages -------------------------------------------------------------------------

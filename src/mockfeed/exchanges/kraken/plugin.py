@@ -9,6 +9,7 @@ import orjson
 
 from mockfeed.exchanges.base import (
     ExchangePlugin,
+    FaultKind,
     Message,
     RestHandler,
     RestRequest,
@@ -19,7 +20,7 @@ from mockfeed.exchanges.base import (
     json_response,
 )
 from mockfeed.exchanges.exchange_type import ExchangeType
-from mockfeed.exchanges.kraken import errors
+from mockfeed.exchanges.kraken import errors, faults
 from mockfeed.exchanges.kraken.names import Asset, KrakenPair
 from mockfeed.exchanges.kraken.params import Params
 from mockfeed.exchanges.kraken.streams import V1Session, V2Session, v1_push, v2_row
@@ -94,6 +95,10 @@ class KrakenSpot(ExchangePlugin):
 
     def internal_error(self, request: RestRequest) -> RestResponse:
         return errors.KrakenError(errors.INTERNAL_ERROR, 500).response()
+
+    def fault_response(self, kind: FaultKind, request: RestRequest) -> RestResponse:
+        fault = faults.FAULTS.get(kind)
+        return self.internal_error(request) if fault is None else fault.response()
 
     @staticmethod
     def _envelope(build: Builder) -> RestHandler:

@@ -19,6 +19,7 @@ import orjson
 
 from mockfeed.exchanges.base import (
     ExchangePlugin,
+    FaultKind,
     RestHandler,
     RestRequest,
     RestResponse,
@@ -28,7 +29,7 @@ from mockfeed.exchanges.base import (
     json_response,
 )
 from mockfeed.exchanges.exchange_type import ExchangeType
-from mockfeed.exchanges.kucoin import catalog, errors, wire
+from mockfeed.exchanges.kucoin import catalog, errors, faults, wire
 from mockfeed.exchanges.kucoin.params import Params
 from mockfeed.exchanges.kucoin.quota import PoolMeter
 from mockfeed.exchanges.kucoin.streams import KucoinSession
@@ -204,6 +205,9 @@ class _Kucoin(ExchangePlugin):
 
     def internal_error(self, request: RestRequest) -> RestResponse:
         return errors.INTERNAL.response()
+
+    def fault_response(self, kind: FaultKind, request: RestRequest) -> RestResponse:
+        return faults.FAULTS.get(kind) or self.internal_error(request)
 
     def _charge(self, request: RestRequest) -> tuple[tuple[str, str], ...]:
         weight = self.product.weights.get(request.path, 1)

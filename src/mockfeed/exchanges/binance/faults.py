@@ -2,7 +2,8 @@
 
 Binance puts every failure in its ``{"code", "msg"}`` envelope, with a 5XX status for its own side
 ("the execution status is UNKNOWN"). ccxt 4.5 reads the body before the status: -1001 raises
-OperationFailed (a NetworkError), -1007 RequestTimeout, and the maintenance message OnMaintenance.
+OperationFailed (the base class of NetworkError), -1007 RequestTimeout, and the maintenance message
+OnMaintenance.
 """
 
 from __future__ import annotations

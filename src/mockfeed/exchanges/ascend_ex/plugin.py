@@ -13,11 +13,12 @@ from types import MappingProxyType
 import attrs
 import orjson
 
-from mockfeed.exchanges.ascend_ex import errors
+from mockfeed.exchanges.ascend_ex import errors, faults
 from mockfeed.exchanges.ascend_ex.params import Params
 from mockfeed.exchanges.ascend_ex.streams import AscendExSession, StreamRules, ws_path_served
 from mockfeed.exchanges.base import (
     ExchangePlugin,
+    FaultKind,
     RestHandler,
     RestRequest,
     RestResponse,
@@ -138,6 +139,9 @@ class _AscendEx(ExchangePlugin):
 
     def internal_error(self, request: RestRequest) -> RestResponse:
         return errors.SERVER_ERROR.response()
+
+    def fault_response(self, kind: FaultKind, request: RestRequest) -> RestResponse:
+        return faults.FAULTS.get(kind) or self.internal_error(request)
 
     def _barhist(self, request: RestRequest) -> RestResponse:
         try:

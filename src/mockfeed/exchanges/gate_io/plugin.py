@@ -19,6 +19,7 @@ import orjson
 
 from mockfeed.exchanges.base import (
     ExchangePlugin,
+    FaultKind,
     Heartbeat,
     RestHandler,
     RestRequest,
@@ -28,7 +29,7 @@ from mockfeed.exchanges.base import (
     WsSession,
 )
 from mockfeed.exchanges.exchange_type import ExchangeType
-from mockfeed.exchanges.gate_io import candles, errors, listings
+from mockfeed.exchanges.gate_io import candles, errors, faults, listings
 from mockfeed.exchanges.gate_io.params import Params
 from mockfeed.exchanges.gate_io.ratelimit import RateMeter
 from mockfeed.exchanges.gate_io.streams import GateSession, StreamRules, futures_result, spot_result
@@ -156,6 +157,9 @@ class _GateIo(ExchangePlugin):
 
     def internal_error(self, request: RestRequest) -> RestResponse:
         return errors.SERVER_ERROR.response()
+
+    def fault_response(self, kind: FaultKind, request: RestRequest) -> RestResponse:
+        return faults.FAULTS.get(kind) or self.internal_error(request)
 
     def _nothing(self, request: RestRequest) -> object:
         return []

@@ -17,6 +17,7 @@ import orjson
 
 from mockfeed.exchanges.base import (
     ExchangePlugin,
+    FaultKind,
     RestHandler,
     RestRequest,
     RestResponse,
@@ -26,7 +27,7 @@ from mockfeed.exchanges.base import (
     json_response,
 )
 from mockfeed.exchanges.exchange_type import ExchangeType
-from mockfeed.exchanges.hyperliquid import catalog, errors, schema
+from mockfeed.exchanges.hyperliquid import catalog, errors, faults, schema
 from mockfeed.exchanges.hyperliquid.catalog import Listing, Market
 from mockfeed.exchanges.hyperliquid.streams import HyperliquidSession
 from mockfeed.exchanges.hyperliquid.wire import INTERVALS, candle_row, num
@@ -112,6 +113,9 @@ class _Hyperliquid(ExchangePlugin):
 
     def internal_error(self, request: RestRequest) -> RestResponse:
         return errors.INTERNAL
+
+    def fault_response(self, kind: FaultKind, request: RestRequest) -> RestResponse:
+        return faults.FAULTS.get(kind) or self.internal_error(request)
 
     def _info(self, request: RestRequest) -> RestResponse:
         try:

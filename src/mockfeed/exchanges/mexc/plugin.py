@@ -15,6 +15,7 @@ import orjson
 
 from mockfeed.exchanges.base import (
     ExchangePlugin,
+    FaultKind,
     Message,
     RestHandler,
     RestRequest,
@@ -25,7 +26,7 @@ from mockfeed.exchanges.base import (
     json_response,
 )
 from mockfeed.exchanges.exchange_type import ExchangeType
-from mockfeed.exchanges.mexc import errors, wire
+from mockfeed.exchanges.mexc import errors, faults, wire
 from mockfeed.exchanges.mexc.errors import Api, MexcError
 from mockfeed.exchanges.mexc.params import CONTRACT_RULES, SPOT_RULES, Query
 from mockfeed.exchanges.mexc.streams import (
@@ -151,6 +152,10 @@ class _Mexc(ExchangePlugin):
 
     def internal_error(self, request: RestRequest) -> RestResponse:
         return _INTERNAL[_api_of(request.path)].response()
+
+    def fault_response(self, kind: FaultKind, request: RestRequest) -> RestResponse:
+        answers = faults.FAULTS.get(kind)
+        return self.internal_error(request) if answers is None else answers[_api_of(request.path)]
 
     # spot v3 ------------------------------------------------------------------------------------
     def _spot_klines(self, request: RestRequest) -> RestResponse:

@@ -292,7 +292,7 @@ async def _ccxt_sees(server: ThreadedServer, cls: Any, exchange: str, symbol: st
 @pytest.mark.parametrize(
     ("exchange", "cls", "symbol", "expected"),
     [
-        # ccxt 4.5's spot table maps -1001 to OperationFailed, a NetworkError: retryable
+        # ccxt 4.5's spot table maps -1001 to OperationFailed (the base of NetworkError)
         pytest.param("binance_spot", ccxtpro.binance, "BTC/USDT", ccxt.OperationFailed, id="binance"),
         pytest.param("okx_spot", ccxtpro.okx, "BTC/USDT", ccxt.ExchangeNotAvailable, id="okx"),
     ],

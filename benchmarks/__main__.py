@@ -17,7 +17,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from benchmarks import fanout, faults, model, rest, startup
+from benchmarks import fanout, faults, model, rest, startup, workers
 from benchmarks.common import (
     RESULTS_DIR,
     ROOT,
@@ -37,6 +37,7 @@ FIGURES: dict[str, Callable[[Settings], list[Row]]] = {
     rest.NAME: rest.run,
     fanout.NAME: fanout.run,
     faults.NAME: faults.run,
+    workers.NAME: workers.run,
 }
 
 

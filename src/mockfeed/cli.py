@@ -27,6 +27,7 @@ from mockfeed.runtime.conditions import (
     check_seed,
 )
 from mockfeed.runtime.server import Server
+from mockfeed.workers import check_workers, supervise
 
 EXIT_USAGE = 2
 TOKEN_ENV = "MOCKFEED_CONTROL_TOKEN"  # the control token when --control-token is not given
@@ -159,6 +160,10 @@ def build_parser() -> argparse.ArgumentParser:
         "turns off what a config file turns on, likewise --no-maintenance and --no-stall)",
     )
     parser.add_argument(
+        "--workers", type=int, metavar="N",
+        help="serve from N processes sharing the ports (SO_REUSEPORT), identical data (default 1)",
+    )
+    parser.add_argument(
         "--tls-cert", metavar="PEM",
         help="serve https and wss with this certificate chain (PEM)",
     )
@@ -263,6 +268,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
     try:
         config = effective_config(given, os.environ)
+        workers = check_workers(given.get("workers", 1))
     except (ValueError, NotAvailable, PairError) as error:
         print(f"mockfeed: {error}", file=sys.stderr)
         return EXIT_USAGE
@@ -272,6 +278,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if config.host not in ("127.0.0.1", "localhost", "::1"):
         logging.getLogger("mockfeed").warning("binding %s: reachable beyond this machine", config.host)
     try:
+        if workers > 1:
+            return trio.run(supervise, config, workers, bool(given.get("ready_json")))
         trio.run(_run, config, bool(given.get("ready_json")))
     except (OSError, BaseExceptionGroup) as error:
         cause = _listen_error(error)

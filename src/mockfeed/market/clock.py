@@ -88,8 +88,18 @@ class ScaledClock:
         """Market milliseconds per source millisecond (1 = real pace, 0 = frozen)."""
         return self._speed
 
-    def start(self) -> int:
-        """Start the clock if it has not started yet; returns the market time."""
+    def start(self, started_at_wall_ms: int | None = None) -> int:
+        """Start the clock if it has not started yet; returns the market time.
+
+        ``started_at_wall_ms`` says when (wall clock) market time was ``start_ms``, so processes
+        started at different moments agree (several workers serving one market): market time is
+        then ``start_ms + (now - started_at_wall_ms) * speed``.
+        """
+        if self._anchor_s is None and started_at_wall_ms is not None:
+            self._anchor_s = self._source()
+            base = started_at_wall_ms if self._start_ms is None else self._start_ms
+            elapsed = max(0, wall_ms() - started_at_wall_ms) * self._speed
+            self._anchor_ms = min(base + math.floor(elapsed), LATEST_MS)
         return self.now_ms()
 
     def now_ms(self) -> int:

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import datetime as _dt
 import logging
-from collections.abc import AsyncIterator
+import socket
+import warnings
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from functools import partial
 from typing import Any, cast
 
+import attrs
 import trio
 from hypercorn.trio import serve as hypercorn_serve
-from trio_websocket import ConnectionClosed, WebSocketRequest, serve_websocket
+from trio_websocket import ConnectionClosed, WebSocketRequest, WebSocketServer, serve_websocket
 
 from mockfeed.config import ServerConfig
 from mockfeed.exchanges import ExchangeType, create_plugin
@@ -34,7 +37,11 @@ from mockfeed.runtime.ws import Connection
 
 log = logging.getLogger("mockfeed")
 
+# hypercorn binds with SO_REUSEPORT when told of several workers, then warns that serve() runs one.
+warnings.filterwarnings("ignore", message="The config `workers` has no affect when using serve")
+
 SHUTDOWN_GRACE = 2.0  # seconds given to in-flight REST requests and WS closes at shutdown
+LISTEN_BACKLOG = 1024
 
 
 class ExchangeServer:
@@ -50,6 +57,7 @@ class ExchangeServer:
         ports: tuple[int, int],
         conditions: Conditions | None = None,
         tls: TlsFiles | None = None,
+        reuse_port: bool = False,
     ) -> None:
         self.exchange = exchange
         self.plugin = plugin
@@ -58,6 +66,7 @@ class ExchangeServer:
         self.host = host
         self._ports = ports
         self.tls = tls
+        self.reuse_port = reuse_port  # several processes serve the same ports (--workers)
         self.faults = ConditionsHolder(exchange.value, conditions)
         self.hub = Hub(plugin, model, clock, self.faults)
         self.faults.watch(self._conditions_changed)
@@ -110,22 +119,40 @@ class ExchangeServer:
                     config.graceful_timeout = SHUTDOWN_GRACE
                     if self.tls is not None:
                         config.certfile, config.keyfile = self.tls.cert, self.tls.key
+                    if self.reuse_port:
+                        config.workers = 2  # hypercorn then binds with SO_REUSEPORT
                     app = RestApp(self.plugin, self.clock, self.faults)
                     binds: list[str] = await nursery.start(self._serve_rest, app, config)
                     self.rest_port = int(binds[0].rsplit(":", 1)[1])
-                    ws_server: Any = await nursery.start(
-                        partial(
-                            serve_websocket, self._handle_ws, self.host, self._ports[1],
-                            None if self.tls is None else self.tls.server_context(),
-                            connect_timeout=10, disconnect_timeout=5,
-                        )
-                    )
+                    ws_server: Any = await nursery.start(self._serve_ws)
                     self.ws_port = ws_server.port
                     self.plugin.set_endpoints(self.rest_url, self.ws_url)
                     nursery.start_soon(self.hub.run)
                     task_status.started()
         finally:
             self._done.set()
+
+    async def _serve_ws(
+        self, *, task_status: trio.TaskStatus[WebSocketServer] = trio.TASK_STATUS_IGNORED
+    ) -> None:
+        ssl_context = None if self.tls is None else self.tls.server_context()
+        if not self.reuse_port:
+            await serve_websocket(
+                self._handle_ws, self.host, self._ports[1], ssl_context,
+                connect_timeout=10, disconnect_timeout=5, task_status=task_status,
+            )
+            return
+        sock = trio.socket.socket(socket.AF_INET6 if ":" in self.host else socket.AF_INET)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        await sock.bind((self.host.strip("[]"), self._ports[1]))
+        sock.listen(LISTEN_BACKLOG)
+        plain = trio.SocketListener(sock)
+        listener: trio.SocketListener | trio.SSLListener[trio.SocketStream] = (
+            plain if ssl_context is None else trio.SSLListener(plain, ssl_context, https_compatible=False)
+        )
+        server = WebSocketServer(self._handle_ws, [listener], connect_timeout=10, disconnect_timeout=5)
+        await server.run(task_status=task_status)
 
     async def _serve_rest(
         self,
@@ -220,6 +247,16 @@ def _url_host(host: str) -> str:
     return f"[{host}]" if ":" in host and not host.startswith("[") else host
 
 
+@attrs.frozen
+class Placement:
+    """How one of several worker processes serves the same market (``--workers``): every exchange's
+    (REST, WS) ports, bound with SO_REUSEPORT beside its siblings, and the wall-clock time at which
+    market time was the config's ``start`` (so all workers' clocks agree)."""
+
+    ports: Mapping[ExchangeType, tuple[int, int]]
+    started_at_wall_ms: int
+
+
 class Server:
     """Every configured exchange, served from one trio nursery, with its market clock.
 
@@ -228,8 +265,11 @@ class Server:
     ``trio.testing.MockClock``). :meth:`advance`, :meth:`set_time` and :meth:`set_speed` move it.
     """
 
-    def __init__(self, config: ServerConfig, clock: Clock | None = None) -> None:
+    def __init__(
+        self, config: ServerConfig, clock: Clock | None = None, placement: Placement | None = None
+    ) -> None:
         self.config = config
+        self.placement = placement
         if clock is None:
             clock = ScaledClock(start_ms=config.start, speed=config.speed, source=trio.current_time)
         elif config.speed != 1 or config.start is not None:
@@ -240,9 +280,10 @@ class Server:
         self.exchanges: dict[ExchangeType, ExchangeServer] = {}
         for exchange in config.exchanges:
             plugin = create_plugin(exchange, self.model, config.pairs)
+            ports = config.ports(exchange) if placement is None else placement.ports[exchange]
             self.exchanges[exchange] = ExchangeServer(
-                exchange, plugin, self.model, self.clock, config.host, config.ports(exchange),
-                config.conditions_for(exchange), tls,
+                exchange, plugin, self.model, self.clock, config.host, ports,
+                config.conditions_for(exchange), tls, reuse_port=placement is not None,
             )
         self.control: ControlServer | None = None
         if config.control_port is not None:
@@ -293,7 +334,9 @@ class Server:
         Returns once all listen (so nothing is announced ready while a listener may still fail).
         """
         if isinstance(self.clock, ScaledClock):
-            self.clock.start()  # market time is config.start from here, not from a first request
+            # Market time is config.start from here, not from a first request; a worker's from
+            # the moment its supervisor started, like its siblings'.
+            self.clock.start(None if self.placement is None else self.placement.started_at_wall_ms)
         for exchange_server in self.exchanges.values():
             await nursery.start(exchange_server.run)
         if self.control is not None:

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from mockfeed.exchanges.base import RestRequest, RestResponse
 from mockfeed.exchanges.binance import BinancePerpetual, BinanceSpot
 from mockfeed.exchanges.binance.limits import BAN_DURATIONS_MS, BAN_STRIKES
-from mockfeed.exchanges.ratelimit import Bans, FixedWindow, SlidingWindow, retry_after_s
+from mockfeed.exchanges.ratelimit import Bans, FixedWindow, GroupLimits, Rule, SlidingWindow, retry_after_s
 from mockfeed.market import MarketModel, pair_spec
 
 Step = tuple[int, int, int]  # (key, ms since the previous request, cost)
@@ -301,3 +301,13 @@ def test_binance_futures_klines_weight_decides_the_threshold(limit: str | None, 
     refused = perp.limit_request(request("/fapi/v1/klines", *query, wall=5000))
     assert refused is not None and refused.status == 429
     assert "current limit is 2400 request weight" in body(refused)["msg"]
+
+
+def test_group_limits_count_each_group_and_client_on_its_own() -> None:
+    """Two endpoint groups never share a count; nor do two clients of one group."""
+    groups = GroupLimits({"candles": Rule(2, 1000), "time": Rule(1, 1000, sliding=False)})
+    assert [groups.hit("a", "candles", 0).admitted for _ in range(3)] == [True, True, False]
+    assert groups.hit("a", "time", 0).admitted and not groups.hit("a", "time", 999).admitted
+    assert groups.hit("b", "candles", 0).admitted
+    assert groups.hit("a", "time", 1000).admitted  # fixed: a new window at 1000
+    assert not groups.hit("a", "candles", 999).admitted and groups.hit("a", "candles", 1000).admitted

@@ -15,10 +15,12 @@ sending after being refused. Times are milliseconds of a monotonic clock that ne
 from __future__ import annotations
 
 import collections
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Protocol
 
 import attrs
+
+from mockfeed.exchanges.base import RestRequest, RestResponse
 
 DEFAULT_MAX_KEYS = 10_000
 
@@ -269,3 +271,61 @@ class Bans:
 def retry_after_s(ms: int) -> str:
     """A ``Retry-After`` header value: whole seconds, rounded up, at least 1."""
     return str(max(1, -(-ms // 1000)))
+
+
+@attrs.frozen(slots=True)
+class Rule:
+    """``limit`` cost per ``window_ms``, in sliding or fixed (aligned) windows."""
+
+    limit: int
+    window_ms: int
+    sliding: bool = True
+
+
+class GroupLimits:
+    """Named limits, each counted per client: an exchange's table of endpoint (or pool) limits.
+
+    ``hit(client, group, now_ms, cost)`` counts against the group's own limiter, so two endpoints
+    with separate limits never share a count, while endpoints sharing a pool name the same group.
+    """
+
+    def __init__(self, rules: Mapping[str, Rule], max_keys: int = DEFAULT_MAX_KEYS) -> None:
+        self.rules = rules
+        self._limiters: dict[str, FixedWindow | SlidingWindow] = {
+            name: (SlidingWindow if rule.sliding else FixedWindow)(rule.limit, rule.window_ms, max_keys)
+            for name, rule in rules.items()
+        }
+
+    def limiter(self, group: str) -> FixedWindow | SlidingWindow:
+        """The limiter of ``group`` (KeyError for an unknown group)."""
+        return self._limiters[group]
+
+    def hit(self, client: Hashable, group: str, now_ms: int, cost: int = 1) -> Decision:
+        """Admit and count, or refuse, one request of ``client`` against ``group``."""
+        return self._limiters[group].hit(client, now_ms, cost)
+
+
+class EndpointLimits:
+    """An exchange's REST limits by path: ``route(path)`` names the group a request counts in
+    (None: unlimited), ``cost(request)`` its weight, ``refuse(decision, request)`` the native refusal.
+    """
+
+    def __init__(
+        self,
+        rules: Mapping[str, Rule],
+        route: Callable[[str], str | None],
+        refuse: Callable[[Decision, RestRequest], RestResponse],
+        cost: Callable[[RestRequest], int] = lambda request: 1,
+    ) -> None:
+        self.groups = GroupLimits(rules)
+        self.route = route
+        self.refuse = refuse
+        self.cost = cost
+
+    def check(self, request: RestRequest) -> RestResponse | None:
+        """None if ``request`` is admitted (and counted), else the exchange's refusal."""
+        group = self.route(request.path)
+        if group is None:
+            return None
+        decision = self.groups.hit(request.client, group, request.wall_ms, self.cost(request))
+        return None if decision.admitted else self.refuse(decision, request)

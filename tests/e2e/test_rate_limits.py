@@ -139,6 +139,41 @@ async def test_bybit_601st_request_in_5s_is_403_and_bans_10_minutes(
         assert (await get(client, "/v5/market/time")).status_code == 200
 
 
+@pytest.mark.mockfeed(exchanges=["kucoin_spot"], **LIMITS)
+async def test_kucoin_public_pool_2000_weight_per_30s(
+    mockfeed_server: Server, mock_clock: trio.testing.MockClock
+) -> None:
+    """allTickers weigh 15, timestamp 3: at 1998 used the next timestamp no longer fits (429000)."""
+    async with httpx.AsyncClient(base_url=mockfeed_server.rest_url) as client:
+        for _ in range(133):
+            assert (await get(client, "/api/v1/market/allTickers")).status_code == 200
+        last = await get(client, "/api/v1/timestamp")
+        assert (last.status_code, last.headers["gw-ratelimit-remaining"]) == (200, "2")
+        refused = await get(client, "/api/v1/timestamp")
+        assert refused.status_code == 429
+        assert refused.json() == {"code": "429000", "msg": "Too many requests."}
+        assert refused.headers["gw-ratelimit-remaining"] == "2"
+        mock_clock.jump(30)
+        assert (await get(client, "/api/v1/timestamp")).status_code == 200
+
+
+@pytest.mark.mockfeed(exchanges=["gate_io_spot"], **LIMITS)
+async def test_gate_200_per_10s_per_endpoint(
+    mockfeed_server: Server, mock_clock: trio.testing.MockClock
+) -> None:
+    """The 201st request to one endpoint in a window is 429 TOO_MANY_REQUESTS; others are unaffected."""
+    async with httpx.AsyncClient(base_url=mockfeed_server.rest_url) as client:
+        for _ in range(200):
+            assert (await get(client, "/api/v4/spot/time")).status_code == 200
+        refused = await get(client, "/api/v4/spot/time")
+        assert refused.status_code == 429
+        assert refused.json()["label"] == "TOO_MANY_REQUESTS"
+        assert refused.headers["X-Gate-RateLimit-Requests-Remain"] == "0"
+        assert (await get(client, "/api/v4/spot/currency_pairs")).status_code == 200
+        mock_clock.jump(10)
+        assert (await get(client, "/api/v4/spot/time")).status_code == 200
+
+
 # -- Binance WebSocket ---------------------------------------------------------------------------------
 
 

@@ -174,6 +174,60 @@ async def test_gate_200_per_10s_per_endpoint(
         assert (await get(client, "/api/v4/spot/time")).status_code == 200
 
 
+@pytest.mark.mockfeed(exchanges=["mexc_spot", "mexc_perpetual"], **LIMITS)
+async def test_mexc_spot_500_weight_per_10s_and_contract_510(
+    mockfeed_server: Server, mock_clock: trio.testing.MockClock
+) -> None:
+    """Spot: 50 exchangeInfo (weight 10) fit, the 51st is 429 with Retry-After. Contract: 21st is 510."""
+    async with httpx.AsyncClient(base_url=mockfeed_server["mexc_spot"].rest_url) as client:
+        for _ in range(50):
+            assert (await get(client, "/api/v3/exchangeInfo")).status_code == 200
+        refused = await get(client, "/api/v3/exchangeInfo")
+        assert (refused.status_code, refused.headers["Retry-After"]) == (429, "10")
+        assert (await get(client, "/api/v3/time")).status_code == 200  # another endpoint
+    async with httpx.AsyncClient(base_url=mockfeed_server["mexc_perpetual"].rest_url) as client:
+        for _ in range(20):
+            assert (await get(client, "/api/v1/contract/ping")).json()["success"] is True
+        excessive = (await get(client, "/api/v1/contract/ping")).json()
+        assert (excessive["success"], excessive["code"]) == (False, 510)
+
+
+@pytest.mark.mockfeed(exchanges=["hyperliquid_perpetual"], **LIMITS)
+async def test_hyperliquid_1200_weight_per_minute(
+    mockfeed_server: Server, mock_clock: trio.testing.MockClock
+) -> None:
+    """60 meta requests (weight 20) fill the minute; the next is 429."""
+    async with httpx.AsyncClient(base_url=mockfeed_server.rest_url) as client:
+        for _ in range(60):
+            with trio.fail_after(30):
+                assert (await client.post("/info", json={"type": "meta"})).status_code == 200
+        with trio.fail_after(30):
+            refused = await client.post("/info", json={"type": "meta"})
+        assert refused.status_code == 429
+        mock_clock.jump(60)
+        with trio.fail_after(30):
+            assert (await client.post("/info", json={"type": "meta"})).status_code == 200
+
+
+@pytest.mark.mockfeed(exchanges=["coinbase_advanced_trade", "kraken_spot"], **LIMITS)
+async def test_coinbase_10_per_second_and_kraken_5_per_5s(
+    mockfeed_server: Server, mock_clock: trio.testing.MockClock
+) -> None:
+    """Coinbase: the 11th request in a second is 429 rate_limit_exceeded. Kraken: the 6th is EGeneral."""
+    async with httpx.AsyncClient(base_url=mockfeed_server["coinbase_advanced_trade"].rest_url) as client:
+        for _ in range(10):
+            assert (await get(client, "/api/v3/brokerage/time")).status_code == 200
+        refused = await get(client, "/api/v3/brokerage/time")
+        assert (refused.status_code, refused.json()["error"]) == (429, "rate_limit_exceeded")
+        v2 = await get(client, "/v2/time")
+        assert v2.json() == {"errors": [{"id": "rate_limit_exceeded", "message": "Too many requests"}]}
+    async with httpx.AsyncClient(base_url=mockfeed_server["kraken_spot"].rest_url) as client:
+        for _ in range(5):
+            assert (await get(client, "/0/public/Time")).json()["error"] == []
+        assert (await get(client, "/0/public/Time")).json() == {"error": ["EGeneral:Too many requests"]}
+        assert (await get(client, "/0/public/SystemStatus")).json()["error"] == []
+
+
 # -- Binance WebSocket ---------------------------------------------------------------------------------
 
 

@@ -270,6 +270,22 @@ async def test_binance_ws_flood_disconnects_after_the_message_rate(
     assert await paced(spot, 20, 0.25, mock_clock) == 20  # 4 per second for 5 seconds is fine
 
 
+@pytest.mark.mockfeed(exchanges=["mexc_spot"], **LIMITS)
+async def test_mexc_spot_ws_closes_past_100_messages_per_second(
+    mockfeed_server: Server, mock_clock: trio.testing.MockClock
+) -> None:
+    """101 PINGs at once: 100 are answered, then the connection is closed."""
+    answers = 0
+    async with open_websocket_url(mockfeed_server.ws_url + "/ws") as ws:
+        for i in range(101):
+            await ws.send_message(json.dumps({"method": "PING", "id": i}))
+        with pytest.raises(ConnectionClosed) as closed, trio.fail_after(10):
+            while True:
+                assert json.loads(await ws.get_message())["msg"] == "PONG"
+                answers += 1
+    assert (answers, closed.value.reason.code) == (100, 1008)
+
+
 @pytest.mark.mockfeed(exchanges=["binance_spot"])
 async def test_binance_ws_flood_is_free_when_limits_are_off(
     mockfeed_server: Server, mock_clock: trio.testing.MockClock

@@ -14,7 +14,7 @@ from types import MappingProxyType
 
 from mockfeed.exchanges.base import RestRequest, RestResponse, json_response
 from mockfeed.exchanges.mexc import errors
-from mockfeed.exchanges.ratelimit import Decision, EndpointLimits, Rule, retry_after_s
+from mockfeed.exchanges.ratelimit import Decision, EndpointLimits, Rule, SlidingWindow, retry_after_s
 
 SPOT_API = "/api/v3"
 CONTRACT_API = "/api/v1/contract"
@@ -51,3 +51,15 @@ def refuse(decision: Decision, request: RestRequest) -> RestResponse:
 def mexc_limits() -> EndpointLimits:
     """A fresh set of counters for one MEXC product."""
     return EndpointLimits(RULES, route, refuse, lambda request: SPOT_WEIGHTS.get(request.path, 1))
+
+
+#: Spot WebSocket: incoming messages per second per connection; beyond, the connection is closed
+#: (MEXC documents the disconnect, not a close code: 1008 is mockfeed's choice).
+WS_MESSAGES_PER_SECOND = 100
+WS_CLOSE_CODE = 1008
+WS_CLOSE_REASON = "too many messages"
+
+
+def ws_meter() -> SlidingWindow:
+    """A fresh per-connection meter of incoming spot WebSocket messages."""
+    return SlidingWindow(WS_MESSAGES_PER_SECOND, 1000, max_keys=1)

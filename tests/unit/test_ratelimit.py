@@ -13,6 +13,9 @@ from hypothesis import strategies as st
 from mockfeed.exchanges.base import RestRequest, RestResponse
 from mockfeed.exchanges.binance import BinancePerpetual, BinanceSpot
 from mockfeed.exchanges.binance.limits import BAN_DURATIONS_MS, BAN_STRIKES
+from mockfeed.exchanges.hyperliquid.limits import weight as hyperliquid_weight
+from mockfeed.exchanges.kraken.limits import KrakenLimits
+from mockfeed.exchanges.mexc.limits import mexc_limits
 from mockfeed.exchanges.ratelimit import Bans, FixedWindow, GroupLimits, Rule, SlidingWindow, retry_after_s
 from mockfeed.market import MarketModel, pair_spec
 
@@ -311,3 +314,46 @@ def test_group_limits_count_each_group_and_client_on_its_own() -> None:
     assert groups.hit("b", "candles", 0).admitted
     assert groups.hit("a", "time", 1000).admitted  # fixed: a new window at 1000
     assert not groups.hit("a", "candles", 999).admitted and groups.hit("a", "candles", 1000).admitted
+
+
+# -- other exchanges' tables -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "weight"),
+    [
+        (b'{"type":"meta"}', 20),
+        (b'{"type":"l2Book","coin":"BTC"}', 2),
+        (b'{"type":"userRole","user":"0x0"}', 60),
+        (b"not json", 20),
+        (b'{"type":"candleSnapshot","req":{"coin":"BTC","interval":"1m","startTime":0,"endTime":3540000}}', 21),
+        (b'{"type":"candleSnapshot","req":{"coin":"BTC","interval":"1m","startTime":0,"endTime":3480000}}', 20),
+        (b'{"type":"candleSnapshot","req":{"coin":"BTC","interval":"1m","startTime":0}}', 20 + 5000 // 60),
+        (b'{"type":"candleSnapshot","req":{"coin":"BTC","interval":"0m","startTime":0}}', 20),
+    ],
+)
+def test_hyperliquid_weights(body: bytes, weight: int) -> None:
+    """Documented weights; candleSnapshot adds one per 60 candles of its window (at most 5000)."""
+    assert hyperliquid_weight(body, 10**12) == weight
+
+
+def test_kraken_counts_ohlc_per_pair() -> None:
+    """OHLC is throttled per pair: a sixth XBTUSD request is refused, ETHUSD still passes."""
+    limits = KrakenLimits()
+
+    def ohlc(pair: str) -> RestResponse | None:
+        return limits.check(RestRequest("GET", "/0/public/OHLC", (("pair", pair),), b"", NOW, "1.1.1.1"))
+
+    assert [ohlc("XBTUSD") for _ in range(5)] == [None] * 5
+    assert ohlc("XBTUSD") is not None and ohlc("ETHUSD") is None
+
+
+def test_mexc_contract_klines_of_every_symbol_share_one_endpoint() -> None:
+    """/kline/{symbol} is one endpoint: 20 requests over two symbols fill it."""
+    limits = mexc_limits()
+    for i in range(20):
+        path = f"/api/v1/contract/kline/{'BTC' if i % 2 else 'ETH'}_USDT"
+        assert limits.check(RestRequest("GET", path, (), b"", NOW)) is None
+    refused = limits.check(RestRequest("GET", "/api/v1/contract/kline/SOL_USDT", (), b"", NOW))
+    assert refused is not None and body(refused)["code"] == 510
+    assert limits.check(RestRequest("GET", "/api/v1/contract/ping", (), b"", NOW)) is None

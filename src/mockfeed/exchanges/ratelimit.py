@@ -227,7 +227,7 @@ class Bans:
         self.forget_ms = forget_ms
         self.max_keys = max_keys
         self._strikes: dict[Hashable, int] = {}
-        self._bans: dict[Hashable, Ban] = {}  # ordered by ban start: the front ends first
+        self._bans: dict[Hashable, Ban] = {}  # in order of ban start (expired ones leave from the front)
 
     def banned(self, key: Hashable, now_ms: int) -> Ban | None:
         """The ban in force for ``key`` at ``now_ms``, if any."""

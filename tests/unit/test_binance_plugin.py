@@ -65,7 +65,7 @@ def call(
 ) -> RestResponse:
     """Run the plugin's GET handler for ``path`` on a plain request."""
     handler = plugin.routes()[("GET", path)]
-    return handler(RestRequest("GET", path, tuple(query), b"", now, client))
+    return handler(RestRequest("GET", path, tuple(query), b"", now, client, wall_ms=now))
 
 
 def body(response: RestResponse) -> Any:

@@ -69,7 +69,7 @@ def call(
     """Run the plugin's GET handler of ``route`` (with its ``{name}`` values) on a plain request."""
     handler = plugin.routes()[("GET", route)]
     path = route.format(**path_params)
-    request = RestRequest("GET", path, tuple(query), b"", now, client, MappingProxyType(path_params))
+    request = RestRequest("GET", path, tuple(query), b"", now, client, path_params=MappingProxyType(path_params))
     return handler(request)
 
 

@@ -24,9 +24,9 @@ from mockfeed.exchanges.base import (
     json_response,
 )
 from mockfeed.exchanges.binance import errors, faults
+from mockfeed.exchanges.binance.limits import TABLES, BinanceLimits
 from mockfeed.exchanges.binance.params import Params
 from mockfeed.exchanges.binance.streams import BinanceSession, parse_ws_path, stream_name
-from mockfeed.exchanges.binance.weights import WeightMeter
 from mockfeed.exchanges.exchange_type import ExchangeType
 from mockfeed.exchanges.rows import RowCache, json_array
 from mockfeed.market import STANDARD_CODES, Candle, Interval, MarketModel, PairSpec
@@ -116,7 +116,7 @@ class _Binance(ExchangePlugin):
         self.heartbeat = self.product.heartbeat
         self.symbols = {p.base + p.quote: p for p in self.pairs}
         self.intervals = {code: Interval.parse(code) for code in self.product.intervals}
-        self.weights = WeightMeter()
+        self.limits = BinanceLimits(TABLES[self.exchange], self.product.prefix)
         self.rows = RowCache(model)
 
     # -- formatting -----------------------------------------------------------------------------
@@ -174,17 +174,17 @@ class _Binance(ExchangePlugin):
             -1000, "An unknown error occurred while processing the request.", 500
         ).response()
 
+    def limit_request(self, request: RestRequest) -> RestResponse | None:
+        return self.limits.check(request)
+
     def farewell(self, now_ms: int) -> str | None:
         return orjson.dumps({"e": "serverShutdown", "E": now_ms}).decode()
 
     def _answer(self, request: RestRequest, weight: int, body: object) -> RestResponse:
-        used = self.weights.add(request.client, request.now_ms, weight)
-        return json_response(200, body, (("X-MBX-USED-WEIGHT-1M", str(used)),))
+        return json_response(200, body, self.limits.charge(request, weight))
 
     def _refuse(self, request: RestRequest, error: errors.BinanceError) -> RestResponse:
-        used = self.weights.add(request.client, request.now_ms, 1)
-        base = error.response()
-        return attrs.evolve(base, headers=(("X-MBX-USED-WEIGHT-1M", str(used)),))
+        return attrs.evolve(error.response(), headers=self.limits.charge(request, 1))
 
     def _ping(self, request: RestRequest) -> RestResponse:
         return self._answer(request, 1, {})
@@ -231,17 +231,8 @@ class _Binance(ExchangePlugin):
             pair.name, interval, opens, request.now_ms,
             lambda candle: orjson.dumps(self.kline_row(pair, candle)),
         )
-        used = self.weights.add(request.client, request.now_ms, self._klines_weight(limit))
-        return RestResponse(200, json_array(rows), (("X-MBX-USED-WEIGHT-1M", str(used)),))
-
-    def _klines_weight(self, limit: int) -> int:
-        if self.exchange is ExchangeType.BINANCE_SPOT:
-            return 2
-        if limit < 100:
-            return 1
-        if limit < 500:
-            return 2
-        return 5 if limit <= 1000 else 10
+        headers = self.limits.charge(request, self.limits.table.klines_weight(limit))
+        return RestResponse(200, json_array(rows), headers)
 
     def _exchange_info(self, request: RestRequest) -> RestResponse:
         try:
@@ -287,7 +278,7 @@ class _Binance(ExchangePlugin):
                 for quote in dict.fromkeys(p.quote for p in self.pairs)
             ],
         }
-        limit = 6000 if spot else 2400
+        limit = self.limits.table.weight_per_minute
         return {
             **futures,
             "timezone": "UTC",

@@ -7,7 +7,16 @@ from urllib.parse import parse_qs
 
 import orjson
 
-from mockfeed.exchanges.base import Action, Send, Subscribe, Subscription, Unsubscribe, WsSession
+from mockfeed.exchanges.base import (
+    Action,
+    Close,
+    Send,
+    Subscribe,
+    Subscription,
+    Unsubscribe,
+    WsSession,
+)
+from mockfeed.exchanges.binance.limits import WS_CLOSE_CODE, WS_CLOSE_REASON
 from mockfeed.market import Interval
 
 if TYPE_CHECKING:
@@ -54,6 +63,7 @@ class BinanceSession(WsSession):
         self.combined = combined
         self.streams: list[str] = []  # in subscription order, as LIST_SUBSCRIPTIONS reports them
         self._initial = streams
+        self._messages = plugin.limits.ws_meter()
 
     @property
     def _style(self) -> str:
@@ -93,6 +103,9 @@ class BinanceSession(WsSession):
         return actions
 
     def on_text(self, text: str, now_ms: int) -> list[Action]:
+        # Only text/binary messages are counted: trio-websocket answers pings itself.
+        if self.rate_limits and not self._messages.hit(None, self.wall_ms).admitted:
+            return [Close(WS_CLOSE_CODE, WS_CLOSE_REASON)]
         try:
             message = orjson.loads(text)
         except orjson.JSONDecodeError as error:

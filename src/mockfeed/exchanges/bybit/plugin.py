@@ -33,6 +33,7 @@ from mockfeed.exchanges.base import (
 )
 from mockfeed.exchanges.bybit import errors, faults
 from mockfeed.exchanges.bybit.instruments import linear_item, spot_item
+from mockfeed.exchanges.bybit.limits import BybitLimits
 from mockfeed.exchanges.bybit.params import Params
 from mockfeed.exchanges.bybit.streams import BybitSession
 from mockfeed.exchanges.bybit.wire import envelope, plain
@@ -121,6 +122,7 @@ class _Bybit(ExchangePlugin):
         self.intervals = {code: Interval.parse(ours) for code, ours in INTERVALS.items()}
         self.codes = {interval: code for code, interval in self.intervals.items()}
         self._connections = itertools.count(1)
+        self.limits = BybitLimits()
 
     # -- REST -----------------------------------------------------------------------------------
     def routes(self) -> Mapping[tuple[str, str], RestHandler]:
@@ -139,6 +141,9 @@ class _Bybit(ExchangePlugin):
     def fault_response(self, kind: FaultKind, request: RestRequest) -> RestResponse:
         answer = faults.FAULTS.get(kind)
         return self.internal_error(request) if answer is None else answer(request.now_ms)
+
+    def limit_request(self, request: RestRequest) -> RestResponse | None:
+        return self.limits.check(request)
 
     @staticmethod
     def _guarded(handler: Callable[[RestRequest], object]) -> RestHandler:

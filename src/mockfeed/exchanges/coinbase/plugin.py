@@ -30,6 +30,7 @@ from mockfeed.exchanges.base import (
     json_response,
 )
 from mockfeed.exchanges.coinbase import catalog, errors, faults
+from mockfeed.exchanges.coinbase.limits import CoinbaseLimits
 from mockfeed.exchanges.coinbase.params import Query
 from mockfeed.exchanges.coinbase.streams import CANDLE_INTERVAL, SEQUENCE_PLACEHOLDER, CoinbaseSession
 from mockfeed.exchanges.coinbase.wire import rest_candle, rfc3339, rfc3339_nano, ws_candle
@@ -60,6 +61,7 @@ class CoinbaseAdvancedTrade(ExchangePlugin):
     def __init__(self, model: MarketModel, pairs: Iterable[PairSpec]) -> None:
         super().__init__(model, pairs)
         self.products: dict[str, PairSpec] = {p.name: p for p in self.pairs}
+        self.limits = CoinbaseLimits()
 
     # -- REST -----------------------------------------------------------------------------------
     def routes(self) -> Mapping[tuple[str, str], RestHandler]:
@@ -87,6 +89,9 @@ class CoinbaseAdvancedTrade(ExchangePlugin):
 
     def fault_response(self, kind: FaultKind, request: RestRequest) -> RestResponse:
         return faults.FAULTS.get(kind) or self.internal_error(request)
+
+    def limit_request(self, request: RestRequest) -> RestResponse | None:
+        return self.limits.check(request)
 
     def _time(self, request: RestRequest) -> RestResponse:
         now = request.now_ms

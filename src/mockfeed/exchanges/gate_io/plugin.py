@@ -31,7 +31,7 @@ from mockfeed.exchanges.base import (
 from mockfeed.exchanges.exchange_type import ExchangeType
 from mockfeed.exchanges.gate_io import candles, errors, faults, listings
 from mockfeed.exchanges.gate_io.params import Params
-from mockfeed.exchanges.gate_io.ratelimit import RateMeter
+from mockfeed.exchanges.gate_io.ratelimit import RateMeter, compile_routes, endpoint_of
 from mockfeed.exchanges.gate_io.streams import GateSession, StreamRules, futures_result, spot_result
 from mockfeed.exchanges.rows import RowCache, json_array
 from mockfeed.market import Candle, Interval, MarketModel, PairSpec
@@ -113,6 +113,7 @@ class _GateIo(ExchangePlugin):
         self.stream_markets = listed
         self.currencies = tuple(dict.fromkeys(code for p in self.pairs for code in (p.base, p.quote)))
         self.rates = RateMeter()
+        self._limited = compile_routes([path for _, path in self.routes()])
         self.rows = RowCache(model)
         self._connections = itertools.count(1)
 
@@ -160,6 +161,10 @@ class _GateIo(ExchangePlugin):
 
     def fault_response(self, kind: FaultKind, request: RestRequest) -> RestResponse:
         return faults.FAULTS.get(kind) or self.internal_error(request)
+
+    def limit_request(self, request: RestRequest) -> RestResponse | None:
+        endpoint = endpoint_of(request.path, self._limited)
+        return None if endpoint is None else self.rates.refusal(request.client, endpoint, request.now_ms)
 
     def _nothing(self, request: RestRequest) -> object:
         return []

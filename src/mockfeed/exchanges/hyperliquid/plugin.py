@@ -29,6 +29,7 @@ from mockfeed.exchanges.base import (
 from mockfeed.exchanges.exchange_type import ExchangeType
 from mockfeed.exchanges.hyperliquid import catalog, errors, faults, schema
 from mockfeed.exchanges.hyperliquid.catalog import Listing, Market
+from mockfeed.exchanges.hyperliquid.limits import HyperliquidLimits
 from mockfeed.exchanges.hyperliquid.streams import HyperliquidSession
 from mockfeed.exchanges.hyperliquid.wire import INTERVALS, candle_row, num
 from mockfeed.market import Candle, Interval, MarketModel, PairSpec
@@ -90,6 +91,7 @@ class _Hyperliquid(ExchangePlugin):
         self.perps = catalog.markets(self.pairs, self.product.perp)
         self.by_coin: dict[str, Market] = {m.coin: m for m in (*self.spot, *self.perps)}
         self.coin_of: dict[str, str] = {m.pair.name: m.coin for m in self.by_coin.values()}
+        self.limits = HyperliquidLimits()
         self.info_handlers: dict[str, InfoHandler] = {
             "candleSnapshot": self._candle_snapshot,
             "meta": self._meta,
@@ -116,6 +118,9 @@ class _Hyperliquid(ExchangePlugin):
 
     def fault_response(self, kind: FaultKind, request: RestRequest) -> RestResponse:
         return faults.FAULTS.get(kind) or self.internal_error(request)
+
+    def limit_request(self, request: RestRequest) -> RestResponse | None:
+        return self.limits.check(request)
 
     def _info(self, request: RestRequest) -> RestResponse:
         try:

@@ -21,6 +21,7 @@ from mockfeed.exchanges.base import (
 )
 from mockfeed.exchanges.exchange_type import ExchangeType
 from mockfeed.exchanges.kraken import errors, faults
+from mockfeed.exchanges.kraken.limits import KrakenLimits
 from mockfeed.exchanges.kraken.names import Asset, KrakenPair
 from mockfeed.exchanges.kraken.params import Params
 from mockfeed.exchanges.kraken.streams import V1Session, V2Session, v1_push, v2_row
@@ -74,6 +75,7 @@ class KrakenSpot(ExchangePlugin):
         self.assets = assets
         self._channel_ids: dict[tuple[str, Interval], int] = {}
         self._connection_ids = itertools.count(15_113_583_034_416_118_705)
+        self.limits = KrakenLimits()
 
     # -- REST -----------------------------------------------------------------------------------
     def routes(self) -> Mapping[tuple[str, str], RestHandler]:
@@ -99,6 +101,9 @@ class KrakenSpot(ExchangePlugin):
     def fault_response(self, kind: FaultKind, request: RestRequest) -> RestResponse:
         fault = faults.FAULTS.get(kind)
         return self.internal_error(request) if fault is None else fault.response()
+
+    def limit_request(self, request: RestRequest) -> RestResponse | None:
+        return self.limits.check(request)
 
     @staticmethod
     def _envelope(build: Builder) -> RestHandler:

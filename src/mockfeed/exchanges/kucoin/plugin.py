@@ -209,6 +209,10 @@ class _Kucoin(ExchangePlugin):
     def fault_response(self, kind: FaultKind, request: RestRequest) -> RestResponse:
         return faults.FAULTS.get(kind) or self.internal_error(request)
 
+    def limit_request(self, request: RestRequest) -> RestResponse | None:
+        weight = self.product.weights.get(request.path, 1)
+        return self.quota.refusal(request.client, request.now_ms, weight)
+
     def _charge(self, request: RestRequest) -> tuple[tuple[str, str], ...]:
         weight = self.product.weights.get(request.path, 1)
         return self.quota.add(request.client, request.now_ms, weight).headers()

@@ -28,6 +28,7 @@ from mockfeed.exchanges.base import (
 from mockfeed.exchanges.exchange_type import ExchangeType
 from mockfeed.exchanges.mexc import errors, faults, wire
 from mockfeed.exchanges.mexc.errors import Api, MexcError
+from mockfeed.exchanges.mexc.limits import mexc_limits
 from mockfeed.exchanges.mexc.params import CONTRACT_RULES, SPOT_RULES, Query
 from mockfeed.exchanges.mexc.streams import (
     CONTRACT_LIMITS,
@@ -126,6 +127,7 @@ class _Mexc(ExchangePlugin):
         self.limits = self.product.limits
         self.symbols = {self.product.symbol(p): p for p in self.pairs}
         self.rows = RowCache(model)  # encoded kline rows of closed candles
+        self.request_limits = mexc_limits()
 
     def listed(self, api: Api) -> tuple[PairSpec, ...]:
         """The pairs one API lists: ours on the product's API, none on the other."""
@@ -156,6 +158,9 @@ class _Mexc(ExchangePlugin):
     def fault_response(self, kind: FaultKind, request: RestRequest) -> RestResponse:
         answers = faults.FAULTS.get(kind)
         return self.internal_error(request) if answers is None else answers[_api_of(request.path)]
+
+    def limit_request(self, request: RestRequest) -> RestResponse | None:
+        return self.request_limits.check(request)
 
     # spot v3 ------------------------------------------------------------------------------------
     def _spot_klines(self, request: RestRequest) -> RestResponse:

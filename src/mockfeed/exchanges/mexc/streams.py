@@ -19,6 +19,7 @@ import attrs
 import orjson
 
 from mockfeed.exchanges.base import Action, Close, Send, Subscribe, Subscription, Unsubscribe, WsSession
+from mockfeed.exchanges.mexc.limits import WS_CLOSE_CODE, WS_CLOSE_REASON, ws_meter
 
 if TYPE_CHECKING:
     from mockfeed.exchanges.mexc.plugin import _Mexc
@@ -99,6 +100,7 @@ class SpotSession(MexcSession):
     def __init__(self, plugin: _Mexc) -> None:
         super().__init__(plugin)
         self.channels: dict[str, Subscription] = {}  # in subscription order
+        self._messages = ws_meter()
         self._methods: Mapping[str, Callable[[Any, Any, int], list[Action]]] = {
             "SUBSCRIPTION": self._subscribe,
             "UNSUBSCRIPTION": self._unsubscribe,
@@ -106,6 +108,8 @@ class SpotSession(MexcSession):
         }
 
     def on_text(self, text: str, now_ms: int) -> list[Action]:
+        if self.rate_limits and not self._messages.hit(None, self.wall_ms).admitted:
+            return [Close(WS_CLOSE_CODE, WS_CLOSE_REASON)]
         message = _decode(text)
         if message is None:
             return [_spot_reply(0, _FORMAT_INVALID)]

@@ -29,6 +29,7 @@ from mockfeed.exchanges.base import (
 from mockfeed.exchanges.exchange_type import ExchangeType
 from mockfeed.exchanges.okx import errors, faults
 from mockfeed.exchanges.okx.bars import CANDLE_BARS, HISTORY_BARS, WS_BARS
+from mockfeed.exchanges.okx.limits import okx_limits
 from mockfeed.exchanges.okx.params import Params
 from mockfeed.exchanges.okx.streams import OkxSession
 from mockfeed.market import Candle, Interval, MarketModel, PairSpec
@@ -184,6 +185,7 @@ class _Okx(ExchangePlugin):
         #: Seconds of silence before a WS connection is cut (4004); a test may shorten it.
         self.idle_timeout_s = IDLE_TIMEOUT_S
         self._connections = itertools.count(1)
+        self.limits = okx_limits()
 
     def inst_id(self, pair: PairSpec) -> str:
         """The native instrument id (``BTC-USDT``, ``BTC-USDT-SWAP``)."""
@@ -227,6 +229,9 @@ class _Okx(ExchangePlugin):
 
     def internal_error(self, request: RestRequest) -> RestResponse:
         return errors.system_error().response()
+
+    def limit_request(self, request: RestRequest) -> RestResponse | None:
+        return self.limits.check(request)
 
     def _time(self, request: RestRequest) -> RestResponse:
         return ok([{"ts": str(request.now_ms)}])

@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from itertools import pairwise, repeat
 from types import ModuleType
-from typing import Any, Literal, TypeAlias
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 from mockfeed.market import daypath, draws, nodes
 from mockfeed.market.candle import Candle
@@ -37,6 +37,9 @@ from mockfeed.market.daypath import DayPath, OutOfRange
 from mockfeed.market.interval import Interval
 from mockfeed.market.nodes import FIELDS, LEVELS, SECOND_LEVEL, Node, column_node, combine
 from mockfeed.market.pairs import PairSpec
+
+if TYPE_CHECKING:
+    from mockfeed.market.scenario import Bound
 
 __all__ = [
     "ANCHOR_MS",
@@ -585,6 +588,7 @@ class MarketModel:
     runtime), so the model stays a pure function of its arguments. ``cache_size`` bounds each
     pair's cache of expanded nodes (see :class:`PairModel` for the memory it implies);
     ``backend`` chooses how batches of nodes are computed (the candles are identical either way).
+    ``scenario`` scripts market events (:mod:`mockfeed.market.scenario`) into the pairs it touches.
     """
 
     def __init__(
@@ -594,11 +598,14 @@ class MarketModel:
         history_start_ms: int = DEFAULT_HISTORY_START_MS,
         cache_size: int = 1024,
         backend: Backend = "auto",
+        scenario: Bound | None = None,
     ) -> None:
         self.seed = seed
         self.history_start_ms = history_start_ms
         self.pairs: dict[str, PairModel] = {
-            p.name: PairModel(p, seed, history_start_ms, cache_size, backend) for p in pairs
+            p.name: (scenario and scenario.pair_model(p, seed, history_start_ms, cache_size, backend))
+            or PairModel(p, seed, history_start_ms, cache_size, backend)
+            for p in pairs
         }
 
     def pair(self, name: str) -> PairModel:

@@ -16,10 +16,14 @@ import trio
 import trio.testing
 from trio_websocket import open_websocket_url
 
+import mockfeed
 from mockfeed import Server
+from mockfeed.exchanges import available
 from mockfeed.market import Interval, MarketModel, parse_pairs
 from mockfeed.market.clock import parse_time
 from mockfeed.market.scenario import Crash, Gap, Halt, Jump, Listing
+from tests.reliability.products import REST_SEEDS, RestSeed
+from tests.reliability.strategies import NOW_MS
 
 START = "2024-03-01T00:00:00Z"
 START_MS = parse_time(START)
@@ -167,3 +171,29 @@ async def test_ws_final_pushes_equal_rest_across_events(
     assert [k["t"] for k in results["eth"]] == [minute(18), minute(19)]
     okx_rows = await okx(mockfeed_server, instId="BTC-USDT", after=minute(20), limit=20)
     assert results["okx"] == okx_rows and [int(r[0]) for r in okx_rows] == expected
+
+
+async def _ask(client: httpx.AsyncClient, seed: RestSeed) -> httpx.Response:
+    if seed.method == "POST":
+        return await client.post(seed.path, json=seed.params)
+    return await client.get(seed.path, params=seed.params)
+
+
+async def test_every_product_answers_before_a_listing_natively() -> None:
+    """All 17 products, asked for BTC candles before its listing: a normal answer without the rows
+    (shorter than the same request once listed), never an error or a traceback."""
+    products = available()
+    common: dict[str, Any] = {
+        "exchanges": products, "port": 0, "ws_port": 0, "start": NOW_MS, "speed": 0,
+    }
+    later = [Listing(at=NOW_MS + 3_600_000, pair="BTC-USDT"), Gap(at="+2h", over="1m")]
+    async with mockfeed.serve(**common, scenario=later) as unlisted, mockfeed.serve(**common) as listed:
+        for product in products:
+            seed = REST_SEEDS[str(product)]
+            async with httpx.AsyncClient(base_url=unlisted[product].rest_url) as client:
+                empty = await _ask(client, seed)
+            async with httpx.AsyncClient(base_url=listed[product].rest_url) as client:
+                full = await _ask(client, seed)
+            assert empty.status_code == full.status_code == 200, product
+            assert len(empty.content) < len(full.content), product
+            assert b"Traceback" not in empty.content

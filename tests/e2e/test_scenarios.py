@@ -36,10 +36,10 @@ EVENTS = [
     Listing(at="+18m", pair="ETH-USDT"),  # no ETH before minute 18
     Crash(at="+30m", pct=50),  # every pair, after the streamed window
 ]
-SCENARIO = pytest.mark.mockfeed(
-    exchanges=["binance_spot", "okx_spot"], start=START, seed=SEED, pairs=["BTC-USDT", "ETH-USDT"],
-    scenario=EVENTS,
-)
+SERVER: dict[str, Any] = {
+    "exchanges": ["binance_spot", "okx_spot"], "start": START, "seed": SEED,
+    "pairs": ["BTC-USDT", "ETH-USDT"], "scenario": EVENTS,
+}
 PLAIN = MarketModel(parse_pairs("BTC-USDT,ETH-USDT"), seed=SEED)
 
 
@@ -84,14 +84,14 @@ def check_history(opens: list[int], ohlcv: list[list[Decimal]]) -> None:
     assert by_minute[11][0] == flat  # trading resumes from the halt's price
 
 
-@SCENARIO
+@pytest.mark.mockfeed(**SERVER, speed=0)  # moved by set_time only
 async def test_rest_history_shows_every_event(mockfeed_server: Server) -> None:
     """Both exchanges' REST history: untouched, ramp, +20 %, flat halt, gap, ETH listed at minute 18."""
     mockfeed_server.set_time(minute(25))
-    rows = await binance(mockfeed_server, symbol="BTCUSDT", startTime=START_MS, limit=25)
+    rows = await binance(mockfeed_server, symbol="BTCUSDT", startTime=START_MS, endTime=minute(24), limit=25)
     check_history([r[0] for r in rows], [[Decimal(x) for x in r[1:6]] for r in rows])
     assert [r[8] for r in rows if r[0] == minute(9)] == [0]  # no trades in a halt
-    okx_rows = await okx(mockfeed_server, instId="BTC-USDT", after=minute(25), limit=25)
+    okx_rows = await okx(mockfeed_server, instId="BTC-USDT", after=minute(25), limit=22)
     check_history([int(r[0]) for r in okx_rows], [[Decimal(x) for x in r[1:6]] for r in okx_rows])
     assert [[Decimal(x) for x in r[:5]] for r in okx_rows] == [[Decimal(x) for x in r[:5]] for r in rows]
 
@@ -102,6 +102,12 @@ async def test_rest_history_shows_every_event(mockfeed_server: Server) -> None:
     assert [r[0] for r in eth] == [minute(18), minute(19), minute(20)]
     eth_okx = await okx(mockfeed_server, instId="ETH-USDT", after=minute(21), limit=10)
     assert [int(r[0]) for r in eth_okx] == [minute(18), minute(19), minute(20)]
+
+    # Pages select the candles that exist: one from the gap's start goes on after it.
+    after_gap = await binance(mockfeed_server, symbol="BTCUSDT", startTime=minute(13), limit=3)
+    assert [r[0] for r in after_gap] == [minute(16), minute(17), minute(18)]
+    before_gap = await okx(mockfeed_server, instId="BTC-USDT", after=minute(16), limit=2)
+    assert [int(r[0]) for r in before_gap] == [minute(11), minute(12)]
 
     # An hour candle aggregates the minutes that exist, across all of it.
     [hour] = await binance(mockfeed_server, symbol="BTCUSDT", interval="1h", startTime=START_MS, limit=1)
@@ -145,7 +151,7 @@ async def okx_finals(server: Server, until: int) -> list[list[str]]:
                 finals.append(row)
 
 
-@SCENARIO
+@pytest.mark.mockfeed(**SERVER)
 async def test_ws_final_pushes_equal_rest_across_events(
     autojump_clock: trio.testing.MockClock, mockfeed_server: Server
 ) -> None:
@@ -165,11 +171,11 @@ async def test_ws_final_pushes_equal_rest_across_events(
     expected = [minute(k) for k in range(20) if k not in (13, 14, 15)]
     btc = results["btc"]
     assert [k["t"] for k in btc] == expected
-    rows = await binance(mockfeed_server, symbol="BTCUSDT", startTime=START_MS, limit=20)
+    rows = await binance(mockfeed_server, symbol="BTCUSDT", startTime=START_MS, endTime=minute(19), limit=20)
     assert [[k["t"], k["o"], k["h"], k["l"], k["c"], k["v"], k["T"], k["q"], k["n"], k["V"], k["Q"]]
             for k in btc] == [r[:11] for r in rows]
     assert [k["t"] for k in results["eth"]] == [minute(18), minute(19)]
-    okx_rows = await okx(mockfeed_server, instId="BTC-USDT", after=minute(20), limit=20)
+    okx_rows = await okx(mockfeed_server, instId="BTC-USDT", after=minute(20), limit=17)
     assert results["okx"] == okx_rows and [int(r[0]) for r in okx_rows] == expected
 
 

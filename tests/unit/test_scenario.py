@@ -290,3 +290,17 @@ def test_bad_event_values_are_refused(build: object, message: str) -> None:
     """Each field checks its value when the event is made."""
     with pytest.raises(ScenarioError, match=message):
         build()  # type: ignore[operator]
+
+
+def test_pages_go_on_past_a_gap() -> None:
+    """A page selects the candles that exist: over a gap it refills from beyond it, both ways."""
+    model = MarketModel([pair_spec(PAIR)], seed=SEED, scenario=Scenario([Gap(at="+1h", over="1d")]).at(T0))
+    now = T0 + 3 * 86_400_000
+    forward = model.opens(PAIR, MINUTE, now_ms=now, limit=100, start_ms=T0 + 30 * 60_000)
+    assert forward[:30] == [T0 + k * 60_000 for k in range(30, 60)]
+    assert forward[30:] == [T0 + 86_400_000 + 3_600_000 + k * 60_000 for k in range(70)]
+    back = model.opens(PAIR, MINUTE, now_ms=now, limit=100, end_ms=T0 + 86_400_000 + 3_600_000 + 9 * 60_000)
+    assert back == [*(T0 + k * 60_000 for k in range(-30, 60)), *forward[30:40]]
+    inside = model.raw_candles(PAIR, MINUTE, now_ms=now, limit=5, start_ms=T0 + 2 * 3_600_000)
+    assert [r[0] for r in inside] == forward[30:35]
+    assert model.raw_candles(PAIR, MINUTE, now_ms=T0 + 2 * 3_600_000, limit=5, start_ms=T0 + 3_600_000) == []

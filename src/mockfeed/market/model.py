@@ -302,6 +302,14 @@ class PairModel:
         """Open time of the first candle of ``interval`` (the one containing the history start)."""
         return interval.floor(self.history_start_s * 1000)
 
+    def existing_opens(
+        self, interval: Interval, opens: Sequence[int], limit: int, forward: bool, last_ms: int
+    ) -> Sequence[int]:
+        """``opens`` without candles that cannot exist, refilled up to ``limit`` (forward from the
+        first, or back from the last, up to ``last_ms``): every candle exists here; a scenario's
+        gaps remove some (:mod:`mockfeed.market.scenario_pair`)."""
+        return opens
+
     def candle_at(self, interval: Interval, open_ms: int, now_ms: int) -> Candle | None:
         """The candle of ``interval`` opening at ``open_ms`` as it stands at ``now_ms``.
 
@@ -663,6 +671,19 @@ class MarketModel:
         return list(self._open_times(pair, interval, now_ms, limit, start_ms, end_ms))
 
     def _open_times(
+        self,
+        pair: str,
+        interval: Interval,
+        now_ms: int,
+        limit: int,
+        start_ms: int | None,
+        end_ms: int | None,
+    ) -> Sequence[int]:
+        opens = self._grid_open_times(pair, interval, now_ms, limit, start_ms, end_ms)
+        last = min(now_ms, end_ms) if end_ms is not None else now_ms
+        return self.pairs[pair].existing_opens(interval, opens, limit, start_ms is not None, last)
+
+    def _grid_open_times(
         self,
         pair: str,
         interval: Interval,

@@ -77,6 +77,7 @@ class ScenarioPairModel(PairModel):
         self.base = PairModel(spec, seed, history_start_ms, cache_size, backend)
         self.events = tuple(events)
         self.listing_s = max((e.start for e in events if e.kind == "listing"), default=-NEVER)
+        self._gaps = any(e.kind == "gap" for e in events)
         self._absent = _merge(
             [(-NEVER, self.listing_s)] + [(e.start, e.end) for e in events if e.kind == "gap"]
         )
@@ -208,6 +209,54 @@ class ScenarioPairModel(PairModel):
     def first_open_ms(self, interval: Interval) -> int:
         """Open time of the first candle of ``interval``: the one containing the listing, if any."""
         return interval.floor(max(self.history_start_s, self.listing_s) * 1000)
+
+    def existing_opens(
+        self, interval: Interval, opens: Sequence[int], limit: int, forward: bool, last_ms: int
+    ) -> Sequence[int]:
+        """``opens`` without the candles a gap removes, refilled beyond it up to ``limit``.
+
+        Exchanges select the candles that exist, so a page over a gap goes on after it (forward
+        from a start, or back from an end) instead of coming back short or empty, which would end
+        a client's pagination early.
+        """
+        if not self._gaps or not opens:  # a listing alone: first_open_ms already applies
+            return opens
+        kept = [t for t in opens if self._exists(interval, t)]
+        if len(kept) == len(opens) or len(opens) < limit:  # nothing removed, or a bound reached
+            return kept
+        if forward:
+            t = interval.next(opens[-1])
+            while len(kept) < limit and t <= last_ms:
+                if self._exists(interval, t):
+                    kept.append(t)
+                    t = interval.next(t)
+                else:
+                    t = max(interval.next(t), interval.floor(self._absent_end(self._first_second(t)) * 1000))
+            return kept
+        earlier: list[int] = []
+        first, t = self.first_open_ms(interval), interval.prev(opens[0])
+        while len(kept) + len(earlier) < limit and t >= first:
+            if self._exists(interval, t):
+                earlier.append(t)
+                t = interval.prev(t)
+            else:
+                t = min(interval.prev(t), interval.floor(self._absent_start(self._first_second(t)) * 1000 - 1))
+        return [*reversed(earlier), *kept]
+
+    def _first_second(self, open_ms: int) -> int:
+        return max(open_ms // 1000, self.history_start_s)
+
+    def _exists(self, interval: Interval, open_ms: int) -> bool:
+        """Whether some second of the candle opening at ``open_ms`` is present."""
+        return bool(self._present(self._first_second(open_ms), interval.next(open_ms) // 1000))
+
+    def _absent_end(self, second: int) -> int:
+        """The end of the absent span holding ``second``."""
+        return next(b for a, b in self._absent if a <= second < b)
+
+    def _absent_start(self, second: int) -> int:
+        """The start of the absent span holding ``second``."""
+        return next(a for a, b in self._absent if a <= second < b)
 
     def _raw_one(self, interval: Interval, open_ms: int, now_ms: int) -> RawCandle | None:
         if open_ms > now_ms:

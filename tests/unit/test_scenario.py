@@ -304,3 +304,22 @@ def test_pages_go_on_past_a_gap() -> None:
     inside = model.raw_candles(PAIR, MINUTE, now_ms=now, limit=5, start_ms=T0 + 2 * 3_600_000)
     assert [r[0] for r in inside] == forward[30:35]
     assert model.raw_candles(PAIR, MINUTE, now_ms=T0 + 2 * 3_600_000, limit=5, start_ms=T0 + 3_600_000) == []
+
+
+@few
+@given(scenarios(), windows, st.sampled_from(["1m", "5m", "1h"]))
+def test_pagination_over_gaps_is_seamless(events: list[Event], start: int, code: str) -> None:
+    """Two pages (the second from the last open + 1) are one page of twice the size, forward and
+    backward, and every open a page selects has a candle."""
+    model = MarketModel([pair_spec(PAIR)], seed=SEED, scenario=Scenario(events).at(T0))
+    interval = Interval.parse(code)
+    now = T0 + 12 * 3_600_000
+    whole = model.opens(PAIR, interval, now_ms=now, limit=60, start_ms=start)
+    first = model.opens(PAIR, interval, now_ms=now, limit=30, start_ms=start)
+    rest = model.opens(PAIR, interval, now_ms=now, limit=30, start_ms=first[-1] + 1) if first else []
+    assert [*first, *rest] == whole
+    newest = model.opens(PAIR, interval, now_ms=now, limit=60, end_ms=now - 1)
+    last = model.opens(PAIR, interval, now_ms=now, limit=30, end_ms=now - 1)
+    before = model.opens(PAIR, interval, now_ms=now, limit=30, end_ms=last[0] - 1) if last else []
+    assert [*before, *last] == newest
+    assert all(model.candle(PAIR, interval, t, now) is not None for t in whole[:10] + newest[-10:])

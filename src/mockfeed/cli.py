@@ -170,6 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--tls-key", metavar="PEM", help="the certificate's private key (default: in --tls-cert)",
     )
+    parser.add_argument("--scenario", metavar="FILE", help="scripted market events, TOML or JSON (docs/scenarios.md)")
     parser.add_argument("--log-level", help="logging level (default WARNING)")
     return parser
 
@@ -216,7 +217,8 @@ def _flag_options(given: dict[str, Any]) -> dict[str, object]:
     out: dict[str, object] = {}
     if "exchange" in given:
         out["exchanges"] = resolve_exchanges(given["exchange"])
-    for key in ("host", "port", "ws_port", "seed", "speed", "start", "control_token", "tls_cert", "tls_key"):
+    for key in ("host", "port", "ws_port", "seed", "speed", "start", "control_token", "tls_cert", "tls_key",
+                "scenario"):
         if key in given:
             out[key] = given[key]
     if "pairs" in given:

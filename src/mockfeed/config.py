@@ -11,6 +11,8 @@ import attrs
 from mockfeed.exchanges.exchange_type import ExchangeType
 from mockfeed.market import DEFAULT_PAIRS, PairSpec, pair_spec
 from mockfeed.market.clock import check_speed, parse_time
+from mockfeed.market.scenario import Scenario
+from mockfeed.market.scenario_load import fits_config, to_scenario
 
 if TYPE_CHECKING:
     from mockfeed.runtime.conditions import Conditions
@@ -98,6 +100,9 @@ class ServerConfig:
 
     ``tls_cert`` (and ``tls_key`` unless the key is in the same PEM file) serve every listener over
     TLS: https and wss (see docs/reliability.md).
+
+    ``scenario`` scripts market events: a :class:`~mockfeed.market.scenario.Scenario`, a list of its
+    events, or the path of a TOML/JSON file (see docs/scenarios.md).
     """
 
     exchanges: tuple[ExchangeType, ...] = attrs.field(
@@ -134,6 +139,7 @@ class ServerConfig:
         factory=dict, converter=_overrides, hash=False
     )
     control_token: str | None = attrs.field(default=None, converter=_token, repr=False)
+    scenario: Scenario | None = attrs.field(default=None, converter=to_scenario, validator=fits_config)
 
     def __attrs_post_init__(self) -> None:
         base = self.conditions()  # validates the condition fields (ValueError naming the field)

@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from itertools import pairwise, repeat
 from types import ModuleType
-from typing import Any, Literal, TypeAlias
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 from mockfeed.market import daypath, draws, nodes
 from mockfeed.market.candle import Candle
@@ -37,6 +37,9 @@ from mockfeed.market.daypath import DayPath, OutOfRange
 from mockfeed.market.interval import Interval
 from mockfeed.market.nodes import FIELDS, LEVELS, SECOND_LEVEL, Node, column_node, combine
 from mockfeed.market.pairs import PairSpec
+
+if TYPE_CHECKING:
+    from mockfeed.market.scenario import Bound
 
 __all__ = [
     "ANCHOR_MS",
@@ -298,6 +301,14 @@ class PairModel:
     def first_open_ms(self, interval: Interval) -> int:
         """Open time of the first candle of ``interval`` (the one containing the history start)."""
         return interval.floor(self.history_start_s * 1000)
+
+    def existing_opens(
+        self, interval: Interval, opens: Sequence[int], limit: int, forward: bool, last_ms: int
+    ) -> Sequence[int]:
+        """``opens`` without candles that cannot exist, refilled up to ``limit`` (forward from the
+        first, or back from the last, up to ``last_ms``): every candle exists here; a scenario's
+        gaps remove some (:mod:`mockfeed.market.scenario_pair`)."""
+        return opens
 
     def candle_at(self, interval: Interval, open_ms: int, now_ms: int) -> Candle | None:
         """The candle of ``interval`` opening at ``open_ms`` as it stands at ``now_ms``.
@@ -585,6 +596,7 @@ class MarketModel:
     runtime), so the model stays a pure function of its arguments. ``cache_size`` bounds each
     pair's cache of expanded nodes (see :class:`PairModel` for the memory it implies);
     ``backend`` chooses how batches of nodes are computed (the candles are identical either way).
+    ``scenario`` scripts market events (:mod:`mockfeed.market.scenario`) into the pairs it touches.
     """
 
     def __init__(
@@ -594,11 +606,14 @@ class MarketModel:
         history_start_ms: int = DEFAULT_HISTORY_START_MS,
         cache_size: int = 1024,
         backend: Backend = "auto",
+        scenario: Bound | None = None,
     ) -> None:
         self.seed = seed
         self.history_start_ms = history_start_ms
         self.pairs: dict[str, PairModel] = {
-            p.name: PairModel(p, seed, history_start_ms, cache_size, backend) for p in pairs
+            p.name: (scenario and scenario.pair_model(p, seed, history_start_ms, cache_size, backend))
+            or PairModel(p, seed, history_start_ms, cache_size, backend)
+            for p in pairs
         }
 
     def pair(self, name: str) -> PairModel:
@@ -656,6 +671,19 @@ class MarketModel:
         return list(self._open_times(pair, interval, now_ms, limit, start_ms, end_ms))
 
     def _open_times(
+        self,
+        pair: str,
+        interval: Interval,
+        now_ms: int,
+        limit: int,
+        start_ms: int | None,
+        end_ms: int | None,
+    ) -> Sequence[int]:
+        opens = self._grid_open_times(pair, interval, now_ms, limit, start_ms, end_ms)
+        last = min(now_ms, end_ms) if end_ms is not None else now_ms
+        return self.pairs[pair].existing_opens(interval, opens, limit, start_ms is not None, last)
+
+    def _grid_open_times(
         self,
         pair: str,
         interval: Interval,

@@ -21,6 +21,7 @@ from mockfeed.exchanges import ExchangeType, create_plugin
 from mockfeed.exchanges.base import ExchangePlugin, FaultKind, RestRequest, WsReject, WsSession
 from mockfeed.market import MarketModel
 from mockfeed.market.clock import Clock, ScaledClock, parse_time
+from mockfeed.market.scenario import bind
 from mockfeed.runtime.conditions import Conditions, ConditionsHolder
 from mockfeed.runtime.control import (
     ControlApp,
@@ -275,7 +276,7 @@ class Server:
         elif config.speed != 1 or config.start is not None:
             raise ValueError("pass either a clock or the config's speed/start, not both")
         self.clock: Clock = clock
-        self.model = MarketModel(config.pairs, seed=config.seed)
+        self.model = MarketModel(config.pairs, seed=config.seed, scenario=bind(config.scenario, config.start))
         tls = None if config.tls_cert is None else TlsFiles(config.tls_cert, config.tls_key)
         self.exchanges: dict[ExchangeType, ExchangeServer] = {}
         for exchange in config.exchanges:

@@ -1,0 +1,122 @@
+"""Scenarios from TOML or JSON files, from plain data, or from event objects.
+
+A file holds a list ``events`` of tables, each with a ``kind`` (``jump``, ``crash``, ``trend``,
+``halt``, ``listing``, ``gap``) and that event's fields (see :mod:`mockfeed.market.scenario`).
+Every error is a :class:`~mockfeed.market.scenario.ScenarioError` that names the file and the key
+path (``events[2].pct``), or the line and column of a syntax error.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any, cast
+
+import attrs
+
+from mockfeed.market.scenario import EVENT_KINDS, Event, Scenario, ScenarioError, bind
+
+__all__ = ["fits_config", "load_scenario", "parse_scenario", "scenario_from_data", "to_scenario"]
+
+
+def load_scenario(path: str | os.PathLike[str]) -> Scenario:
+    """Read a scenario file; its format follows the extension (``.toml`` or ``.json``)."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in (".toml", ".json"):
+        raise ScenarioError(f"scenario {path}: expected a .toml or .json file")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise ScenarioError(f"scenario {path}: cannot read: {error}") from None
+    return parse_scenario(text, suffix[1:], str(path))
+
+
+def parse_scenario(text: str, fmt: str, source: str = "<text>") -> Scenario:
+    """A scenario from the text of a file, ``fmt`` being ``toml`` or ``json``."""
+    try:
+        if fmt == "toml":
+            data: Any = tomllib.loads(text)
+        elif fmt == "json":
+            data = json.loads(text)
+        else:
+            raise ScenarioError(f"scenario {source}: unknown format {fmt!r} (toml or json)")
+    except tomllib.TOMLDecodeError as error:
+        raise ScenarioError(f"scenario {source}: TOML syntax error: {error}") from None
+    except json.JSONDecodeError as error:
+        raise ScenarioError(
+            f"scenario {source}: JSON syntax error at line {error.lineno}, column {error.colno}: "
+            f"{error.msg}"
+        ) from None
+    return scenario_from_data(data, source)
+
+
+def scenario_from_data(data: object, source: str = "<data>") -> Scenario:
+    """A scenario from ``{"events": [{"kind": ..., ...}, ...]}`` (parsed TOML or JSON)."""
+    if not isinstance(data, Mapping):
+        raise ScenarioError(f"scenario {source}: expected a table with a list 'events'")
+    unknown = sorted(set(data) - {"events"})
+    if unknown:
+        raise ScenarioError(f"scenario {source}: {unknown[0]}: unknown key (expected 'events')")
+    items = data.get("events", [])
+    if not isinstance(items, list):
+        raise ScenarioError(f"scenario {source}: events: expected a list of tables")
+    return Scenario(tuple(_event(item, f"events[{k}]", source) for k, item in enumerate(items)))
+
+
+def _event(item: object, path: str, source: str) -> Event:
+    if not isinstance(item, Mapping):
+        raise ScenarioError(f"scenario {source}: {path}: expected a table")
+    kind = item.get("kind")
+    cls = EVENT_KINDS.get(kind) if isinstance(kind, str) else None
+    if cls is None:
+        raise ScenarioError(
+            f"scenario {source}: {path}.kind: expected one of {', '.join(EVENT_KINDS)}, not {kind!r}"
+        )
+    fields = attrs.fields_dict(cls)
+    values = {key: value for key, value in item.items() if key != "kind"}
+    for key, value in values.items():
+        field = fields.get(key)
+        if field is None:
+            raise ScenarioError(
+                f"scenario {source}: {path}.{key}: unknown key for a {kind} "
+                f"(expected {', '.join(fields)})"
+            )
+        if field.converter is not None:
+            try:
+                cast(Callable[[object], object], field.converter)(value)
+            except ScenarioError as error:
+                raise ScenarioError(f"scenario {source}: {path}.{key}: {error}") from None
+    missing = [name for name, f in fields.items() if f.default is attrs.NOTHING and name not in values]
+    if missing:
+        raise ScenarioError(f"scenario {source}: {path}.{missing[0]}: missing (a {kind} needs it)")
+    return cls(**values)
+
+
+def to_scenario(value: object) -> Scenario | None:
+    """What :class:`~mockfeed.config.ServerConfig` accepts as ``scenario``: None, a Scenario, a
+    file path, the parsed data of a file, or an iterable of event objects."""
+    if value is None or isinstance(value, Scenario):
+        return value
+    if isinstance(value, str | os.PathLike):
+        return load_scenario(value)
+    if isinstance(value, Mapping):
+        return scenario_from_data(value)
+    if isinstance(value, Iterable):
+        return Scenario(tuple(value))
+    raise ScenarioError(f"a scenario is a file path, a Scenario or a list of events, not {value!r}")
+
+
+def fits_config(config: Any, _attribute: object, scenario: Scenario | None) -> None:
+    """attrs validator of ``ServerConfig.scenario``: every event's pair is served, none clash.
+
+    Offsets are checked from the config's ``start`` (or now): a server refuses a bad scenario
+    before it listens on anything.
+    """
+    bound = bind(scenario, config.start)
+    if bound is not None:
+        scenario = bound.scenario
+        scenario.check([p.name for p in config.pairs], bound.origin_ms)

@@ -1,0 +1,338 @@
+"""One pair's market under a scenario: the model's candles, transformed second by second.
+
+The events compile into a timeline of *segments* that tile all time. In each, every 1-second candle
+of the model is transformed the same way: its prices scaled by one exact factor (a jump's ramp is a
+run of short segments with growing factors, the time after it one long segment), or replaced by a
+flat, zero-volume candle (a halt). *Absent* spans (before a listing, gaps) have no seconds at all.
+
+A candle is the aggregate of its transformed, present seconds, which is computed per segment from
+the model's own aggregates, so the cost does not grow with the candle's length:
+
+* prices: ``round(p × f)`` is monotonic, so the scaled open, high, low and close of an aggregate are
+  those of its seconds, scaled: any tiling of a range gives the same candle;
+* quote volumes are sums, and rounded products do not add up. Within a segment they are taken as
+  differences of the rounded, scaled running total since the segment's start,
+  ``round(f × C(b)) - round(f × C(a))``, which telescope: any tiling sums to the same quotes,
+  within one unit per side (taker buy, taker sell) of ``f ×`` the model's, never negative. Base
+  volumes and trades are unchanged.
+
+Factors are :class:`~fractions.Fraction` and all arithmetic is on integers, so every process and
+machine computes the same candles.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Sequence
+from fractions import Fraction
+
+from mockfeed.market.interval import Interval
+from mockfeed.market.model import Backend, PairModel, RawCandle
+from mockfeed.market.nodes import SECOND_LEVEL, Node, combine
+from mockfeed.market.pairs import PairSpec
+from mockfeed.market.scenario import Resolved
+
+NEVER = 1 << 62  # seconds: beyond any time the model serves, both ways
+_MEMO_LIMIT = 65_536  # running quote totals remembered (two integers each)
+
+
+def ramp_step(span: int) -> int:
+    """Seconds per step of a ramp over ``span`` seconds: at most 3,600 steps below 60 hours."""
+    return 1 if span <= 3_600 else 60 if span <= 216_000 else 3_600
+
+
+class _Segment:
+    """``[start, end)`` where seconds are scaled by ``factor``, or flat at ``price`` (a halt)."""
+
+    __slots__ = ("end", "factor", "price", "start")
+
+    def __init__(self, start: int, end: int, factor: Fraction, price: int | None = None) -> None:
+        self.start = start
+        self.end = end
+        self.factor = factor
+        self.price = price
+
+
+def _scale(value: int, factor: Fraction) -> int:
+    """``value × factor`` rounded half up, exactly."""
+    n, d = factor.numerator, factor.denominator
+    return (2 * value * n + d) // (2 * d)
+
+
+class ScenarioPairModel(PairModel):
+    """A :class:`PairModel` whose candles follow scripted events (see the module's docstring)."""
+
+    def __init__(
+        self,
+        spec: PairSpec,
+        seed: int,
+        history_start_ms: int,
+        cache_size: int,
+        backend: Backend = "auto",
+        *,
+        events: Sequence[Resolved],
+    ) -> None:
+        super().__init__(spec, seed, history_start_ms, cache_size, backend)
+        #: The untouched market, which does the computing (its caches are the ones that fill).
+        self.base = PairModel(spec, seed, history_start_ms, cache_size, backend)
+        self.events = tuple(events)
+        self.listing_s = max((e.start for e in events if e.kind == "listing"), default=-NEVER)
+        self._gaps = any(e.kind == "gap" for e in events)
+        self._absent = _merge(
+            [(-NEVER, self.listing_s)] + [(e.start, e.end) for e in events if e.kind == "gap"]
+        )
+        self._segments: list[_Segment] | None = None
+        self._starts: list[int] = []
+        self._memo: dict[tuple[int, int], tuple[int, int]] = {}
+
+    def cache_info(self) -> dict[str, int]:
+        """How full the model's caches are (see :meth:`PairModel.cache_info`)."""
+        return self.base.cache_info()
+
+    # -- the timeline ---------------------------------------------------------------------------
+    @property
+    def segments(self) -> list[_Segment]:
+        """The timeline, compiled on first use (halts need the model's prices)."""
+        if self._segments is None:
+            self._segments = self._compile()
+            self._starts = [s.start for s in self._segments]
+        return self._segments
+
+    def _compile(self) -> list[_Segment]:
+        out: list[_Segment] = []
+        factor, cursor = Fraction(1), -NEVER
+        for event in self.events:
+            if event.kind in ("listing", "gap"):
+                continue
+            start, end = event.start, event.end
+            if start > cursor:
+                out.append(_Segment(cursor, start, factor))
+            if event.kind == "halt":
+                last = out[-1]
+                close = self.base.node(SECOND_LEVEL, start - 1)[3]
+                price = last.price if last.price is not None else max(1, _scale(close, last.factor))
+                out.append(_Segment(start, end, Fraction(1), price))
+                factor = Fraction(price, self.base.node(SECOND_LEVEL, end)[0])
+            else:
+                step = ramp_step(end - start)
+                steps = -(-(end - start) // step)
+                for j in range(steps):
+                    a = start + j * step
+                    grown = factor * (1 + (event.factor - 1) * Fraction(j + 1, steps))
+                    out.append(_Segment(a, min(a + step, end), grown))
+                factor *= event.factor
+            cursor = end
+        out.append(_Segment(cursor, NEVER, factor))
+        return out
+
+    def _segment_at(self, t: int) -> int:
+        """Index of the segment containing second ``t``."""
+        segments = self.segments
+        return bisect_right(self._starts, t) - 1 if segments else 0
+
+    def _present(self, start: int, end: int) -> list[tuple[int, int]]:
+        """``[start, end)`` without the absent spans, as ordered pieces."""
+        out: list[tuple[int, int]] = []
+        t = start
+        for a, b in self._absent:
+            if b <= t:
+                continue
+            if a >= end:
+                break
+            if a > t:
+                out.append((t, a))
+            t = max(t, b)
+        if t < end:
+            out.append((t, end))
+        return out
+
+    def present(self, second: int) -> bool:
+        """Whether the 1-second candle at ``second`` exists."""
+        return bool(self._present(second, second + 1))
+
+    # -- transformed aggregates -----------------------------------------------------------------
+    def _running(self, index: int, t: int) -> tuple[int, int]:
+        """The model's (buy, sell) quote totals from segment ``index``'s start to second ``t``."""
+        segment = self.segments[index]
+        if t <= segment.start:
+            return 0, 0
+        found = self._memo.get((index, t))
+        if found is None:
+            value = self.base.aggregate(segment.start, t)
+            found = (0, 0) if value is None else (value[6], value[7])
+            self._remember(index, t, found)
+        return found
+
+    def _remember(self, index: int, t: int, totals: tuple[int, int]) -> None:
+        if len(self._memo) >= _MEMO_LIMIT:
+            del self._memo[next(iter(self._memo))]
+        self._memo[(index, t)] = totals
+
+    def _scaled(self, index: int, a: int, b: int, value: Node) -> Node:
+        """The model's aggregate ``value`` of ``[a, b)`` (inside segment ``index``), transformed."""
+        segment = self.segments[index]
+        factor = segment.factor
+        if factor == 1:
+            return value
+        o, h, low, c, buy, sell, buy_q, sell_q, trades = value
+        cb, cs = self._running(index, a)
+        eb, es = cb + buy_q, cs + sell_q
+        self._remember(index, b, (eb, es))
+        return (
+            max(1, _scale(o, factor)), max(1, _scale(h, factor)), max(1, _scale(low, factor)),
+            max(1, _scale(c, factor)), buy, sell,
+            _scale(eb, factor) - _scale(cb, factor), _scale(es, factor) - _scale(cs, factor), trades,
+        )
+
+    def _piece(self, index: int, a: int, b: int) -> Node | None:
+        segment = self.segments[index]
+        if segment.price is not None:
+            p = segment.price
+            return (p, p, p, p, 0, 0, 0, 0, 0)
+        value = self.base.aggregate(a, b)
+        return None if value is None else self._scaled(index, a, b, value)
+
+    def aggregate(self, start_s: int, end_s: int) -> Node | None:
+        """The aggregate of the present, transformed 1-second candles in ``[start_s, end_s)``."""
+        parts: list[Node] = []
+        for a, b in self._present(max(start_s, self.history_start_s), end_s):
+            index = self._segment_at(a)
+            while a < b:
+                stop = min(b, self.segments[index].end)
+                part = self._piece(index, a, stop)
+                if part is not None:
+                    parts.append(part)
+                a, index = stop, index + 1
+        return combine(parts) if parts else None
+
+    # -- candles --------------------------------------------------------------------------------
+    def first_open_ms(self, interval: Interval) -> int:
+        """Open time of the first candle of ``interval``: the one containing the listing, if any."""
+        return interval.floor(max(self.history_start_s, self.listing_s) * 1000)
+
+    def existing_opens(
+        self, interval: Interval, opens: Sequence[int], limit: int, forward: bool, last_ms: int
+    ) -> Sequence[int]:
+        """``opens`` without the candles a gap removes, refilled beyond it up to ``limit``.
+
+        Exchanges select the candles that exist, so a page over a gap goes on after it (forward
+        from a start, or back from an end) instead of coming back short or empty, which would end
+        a client's pagination early.
+        """
+        if not self._gaps or not opens:  # a listing alone: first_open_ms already applies
+            return opens
+        kept = [t for t in opens if self._exists(interval, t)]
+        if len(kept) == len(opens) or len(opens) < limit:  # nothing removed, or a bound reached
+            return kept
+        if forward:
+            t = interval.next(opens[-1])
+            while len(kept) < limit and t <= last_ms:
+                if self._exists(interval, t):
+                    kept.append(t)
+                    t = interval.next(t)
+                else:
+                    t = max(interval.next(t), interval.floor(self._absent_end(self._first_second(t)) * 1000))
+            return kept
+        earlier: list[int] = []
+        first, t = self.first_open_ms(interval), interval.prev(opens[0])
+        while len(kept) + len(earlier) < limit and t >= first:
+            if self._exists(interval, t):
+                earlier.append(t)
+                t = interval.prev(t)
+            else:
+                t = min(interval.prev(t), interval.floor(self._absent_start(self._first_second(t)) * 1000 - 1))
+        return [*reversed(earlier), *kept]
+
+    def _first_second(self, open_ms: int) -> int:
+        return max(open_ms // 1000, self.history_start_s)
+
+    def _exists(self, interval: Interval, open_ms: int) -> bool:
+        """Whether some second of the candle opening at ``open_ms`` is present."""
+        return bool(self._present(self._first_second(open_ms), interval.next(open_ms) // 1000))
+
+    def _absent_end(self, second: int) -> int:
+        """The end of the absent span holding ``second``."""
+        return next(b for a, b in self._absent if a <= second < b)
+
+    def _absent_start(self, second: int) -> int:
+        """The start of the absent span holding ``second``."""
+        return next(a for a, b in self._absent if a <= second < b)
+
+    def _raw_one(self, interval: Interval, open_ms: int, now_ms: int) -> RawCandle | None:
+        if open_ms > now_ms:
+            return None
+        next_ms = interval.next(open_ms)
+        closed = next_ms <= now_ms
+        start_s = open_ms // 1000
+        value = self.aggregate(start_s, next_ms // 1000 if closed else now_ms // 1000)
+        if value is None:
+            first = max(start_s, self.history_start_s)
+            if closed or first * 1000 >= next_ms or not self.present(first):
+                return None
+            opening = self.aggregate(first, first + 1)  # the forming second's open, as it will be
+            assert opening is not None
+            price = opening[0]
+            value = (price, price, price, price, 0, 0, 0, 0, 0)
+        return _row(value, open_ms, next_ms - 1, closed)
+
+    def raw_at(self, interval: Interval, opens: Sequence[int], now_ms: int) -> list[RawCandle | None]:
+        """:meth:`PairModel.raw_at` under the scenario.
+
+        Closed candles inside one segment are the model's batch, transformed row by row; candles
+        that straddle a boundary, touch an absent span or are still forming go one by one.
+        """
+        out: list[RawCandle | None] = [None] * len(opens)
+        batches: dict[int, list[int]] = {}
+        for j, open_ms in enumerate(opens):
+            index = self._whole_segment(interval, open_ms, now_ms)
+            if index is None:
+                out[j] = self._raw_one(interval, open_ms, now_ms)
+            else:
+                batches.setdefault(index, []).append(j)
+        for index, slots in batches.items():
+            segment = self.segments[index]
+            if segment.price is not None:
+                p = segment.price
+                for j in slots:
+                    open_ms = opens[j]
+                    out[j] = (open_ms, interval.next(open_ms) - 1, p, p, p, p, 0, 0, 0, 0, 0, True)
+                continue
+            rows = self.base.raw_at(interval, [opens[j] for j in slots], now_ms)
+            for j, row in zip(slots, rows, strict=True):
+                out[j] = None if row is None else self._scaled_row(index, row)
+        return out
+
+    def _whole_segment(self, interval: Interval, open_ms: int, now_ms: int) -> int | None:
+        """The segment holding all of a closed, wholly present candle (else None)."""
+        if open_ms % 1000:
+            return None
+        next_ms = interval.next(open_ms)
+        a, b = open_ms // 1000, next_ms // 1000
+        if next_ms > now_ms or a < self.history_start_s or self._present(a, b) != [(a, b)]:
+            return None
+        index = self._segment_at(a)
+        return index if b <= self.segments[index].end else None
+
+    def _scaled_row(self, index: int, row: RawCandle) -> RawCandle:
+        if self.segments[index].factor == 1:
+            return row
+        open_ms, close_ms, o, h, low, c, volume, quote, trades, buy, buy_q, closed = row
+        node = (o, h, low, c, buy, volume - buy, buy_q, quote - buy_q, trades)
+        value = self._scaled(index, open_ms // 1000, (close_ms + 1) // 1000, node)
+        return _row(value, open_ms, close_ms, closed)
+
+
+def _row(value: Node, open_ms: int, close_ms: int, closed: bool) -> RawCandle:
+    o, h, low, c, buy, sell, buy_q, sell_q, trades = value
+    return (open_ms, close_ms, o, h, low, c, buy + sell, buy_q + sell_q, trades, buy, buy_q, closed)
+
+
+def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Sorted, disjoint union of ``[a, b)`` spans (empty ones dropped)."""
+    out: list[tuple[int, int]] = []
+    for a, b in sorted(s for s in spans if s[1] > s[0]):
+        if out and a <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], b))
+        else:
+            out.append((a, b))
+    return out

@@ -14,14 +14,14 @@ import httpx
 import pytest
 import trio
 import trio.testing
-from trio_websocket import open_websocket_url
+from trio_websocket import ConnectionClosed, ConnectionRejected, open_websocket_url
 
 import mockfeed
 from mockfeed import Server
 from mockfeed.exchanges import available
 from mockfeed.market import Interval, MarketModel, parse_pairs
 from mockfeed.market.clock import parse_time
-from mockfeed.market.scenario import Crash, Gap, Halt, Jump, Listing
+from mockfeed.market.scenario import Crash, Gap, Halt, Jump, Listing, Maintenance
 from tests.reliability.products import REST_SEEDS, RestSeed
 from tests.reliability.strategies import NOW_MS
 
@@ -203,3 +203,32 @@ async def test_every_product_answers_before_a_listing_natively() -> None:
             assert empty.status_code == full.status_code == 200, product
             assert len(empty.content) < len(full.content), product
             assert b"Traceback" not in empty.content
+
+
+@pytest.mark.mockfeed(
+    exchanges=["binance_spot", "okx_spot"], start="2024-03-01T00:00:00Z",
+    scenario=[Maintenance(at="+10m", over="5m", exchange="binance_spot")],
+)
+async def test_a_maintenance_window_takes_one_exchange_down_and_back(
+    autojump_clock: trio.testing.MockClock, mockfeed_server: Server
+) -> None:
+    """Inside the window Binance answers its maintenance error and closes WebSockets; OKX serves."""
+    binance, okx = mockfeed_server["binance_spot"], mockfeed_server["okx_spot"]
+    async with httpx.AsyncClient() as client:
+        assert (await client.get(binance.rest_url + "/api/v3/time")).status_code == 200
+        async with open_websocket_url(binance.ws_url + "/ws/btcusdt@kline_1m") as ws:
+            with pytest.raises(ConnectionClosed) as closed, trio.fail_after(11 * 60):
+                while True:
+                    await ws.get_message()
+            assert closed.value.reason.code == 1001
+        assert 10 * 60_000 <= mockfeed_server.now_ms() - START_MS < 10 * 60_000 + 2_000
+        down = await client.get(binance.rest_url + "/api/v3/time")
+        assert down.status_code == 503 and down.json()["code"] == 1
+        assert (await client.get(okx.rest_url + "/api/v5/public/time")).status_code == 200
+        with pytest.raises(ConnectionRejected):
+            async with open_websocket_url(binance.ws_url + "/ws/btcusdt@kline_1m"):
+                pass
+        await trio.sleep(5 * 60)
+        assert (await client.get(binance.rest_url + "/api/v3/time")).status_code == 200
+        async with open_websocket_url(binance.ws_url + "/ws/btcusdt@kline_1m") as ws:
+            assert json.loads(await ws.get_message())["e"] == "kline"

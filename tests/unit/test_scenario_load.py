@@ -11,7 +11,17 @@ import pytest
 from mockfeed import ServerConfig
 from mockfeed.market import Interval, MarketModel, parse_pairs
 from mockfeed.market.clock import parse_time
-from mockfeed.market.scenario import Crash, Gap, Halt, Jump, Listing, Scenario, ScenarioError, Trend
+from mockfeed.market.scenario import (
+    Crash,
+    Gap,
+    Halt,
+    Jump,
+    Listing,
+    Maintenance,
+    Scenario,
+    ScenarioError,
+    Trend,
+)
 from mockfeed.market.scenario_load import load_scenario, parse_scenario, scenario_from_data
 
 _MINUTE = Interval.parse("1m")
@@ -31,13 +41,16 @@ def test_the_documented_file_loads_and_fits_the_default_pairs(tmp_path: Path) ->
     path = tmp_path / "day.toml"
     path.write_text(docs_example(), encoding="utf-8")
     scenario = load_scenario(path)
-    assert [type(e) for e in scenario.events] == [Listing, Jump, Halt, Crash, Gap, Trend]
+    assert [type(e) for e in scenario.events] == [Listing, Jump, Halt, Crash, Gap, Trend, Maintenance]
     config = ServerConfig(scenario=path, start=START)
     assert config.scenario == scenario
     start_s = parse_time(START) // 1000
     resolved = scenario.for_pair("BTC-USDT", start_s * 1000)
     assert [(r.kind, r.start - start_s, r.end - r.start) for r in resolved] == [
         ("jump", 7200, 300), ("halt", 10800, 1800), ("crash", 18000, 3600), ("trend", 28800, 3 * 86400),
+    ]
+    assert scenario.maintenance_windows("okx_spot", start_s * 1000) == [
+        ((start_s + 36000) * 1000, (start_s + 36000 + 900) * 1000)
     ]
 
 
@@ -50,7 +63,7 @@ def test_json_is_the_same_as_toml() -> None:
 
 def _fields(event: object) -> dict[str, object]:
     out = {}
-    for name in ("at", "over", "pair"):
+    for name in ("at", "over", "pair", "exchange"):
         value = getattr(event, name, None)
         if value is not None:
             out[name] = value
@@ -114,3 +127,13 @@ def test_config_refuses_unserved_pairs_and_clashes() -> None:
     assert config.scenario is not None and len(config.scenario.events) == 1
     assert ServerConfig(scenario=[]).scenario == Scenario()
     assert scenario_from_data({}) == Scenario()
+
+
+def test_a_maintenance_for_an_exchange_not_served_is_refused() -> None:
+    """A maintenance window names a served exchange (or none: every one)."""
+    with pytest.raises(ValueError, match=r"events\[0\]\.exchange: kraken_spot is not served"):
+        ServerConfig(scenario=[Maintenance(at="+1h", over="5m", exchange="kraken_spot")], start=START)
+    with pytest.raises(ValueError, match="maintenance needs a span"):
+        ServerConfig(scenario=[Maintenance(at="+1h", over="0s")], start=START)
+    with pytest.raises(ScenarioError, match=r"events\[0\]\.pair: unknown key for a maintenance"):
+        parse_scenario('[[events]]\nkind = "maintenance"\nat = "+1h"\nover = "5m"\npair = "BTC-USDT"\n', "toml")

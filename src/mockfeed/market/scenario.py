@@ -1,4 +1,5 @@
-"""Scripted market events: jumps, crashes, trends, halts, listings and gaps, deterministic.
+"""Scripted market events: jumps, crashes, trends, halts, listings, gaps and exchange maintenance
+windows, deterministic.
 
 An event happens ``at`` an absolute time (epoch ms, or ISO 8601) or an offset from the server's
 start (``"+2h"``), for one pair or all (``pair=None``), and lasts ``over`` a span (``"5m"``,
@@ -34,6 +35,7 @@ __all__ = [
     "Halt",
     "Jump",
     "Listing",
+    "Maintenance",
     "Resolved",
     "Scenario",
     "ScenarioError",
@@ -210,9 +212,36 @@ class Gap:
     pair: str | None = attrs.field(default=None, converter=_pair, kw_only=True)
 
 
-Event: TypeAlias = Jump | Crash | Trend | Halt | Listing | Gap
+def _exchange(value: str | None) -> str | None:
+    if value is not None and (not isinstance(value, str) or not value):
+        raise ScenarioError(f"an exchange is a product name such as 'okx_spot', not {value!r}")
+    return value
+
+
+@attrs.frozen(slots=True)
+class Maintenance:
+    """An exchange down for maintenance over ``over`` from ``at`` (market time): REST answers the
+    exchange's native maintenance error, WebSockets are closed (1001) and refused, then it resumes.
+    ``exchange=None``: every exchange served. The candles are untouched (the market goes on)."""
+
+    at: int | str | _dt.datetime = attrs.field(converter=_check_time)
+    over: str | _dt.timedelta = attrs.field(converter=_span)
+    exchange: str | None = attrs.field(default=None, converter=_exchange, kw_only=True)
+    pair: None = attrs.field(default=None, init=False)  # not a pair's event
+
+    def window(self, origin_ms: int) -> tuple[int, int]:
+        """``[start, end)`` in epoch ms."""
+        start = resolve_time(self.at, origin_ms) * 1000
+        span = parse_duration(self.over)
+        if span == 0:
+            raise ScenarioError("a maintenance needs a span of at least 1s")
+        return start, start + span * 1000
+
+
+Event: TypeAlias = Jump | Crash | Trend | Halt | Listing | Gap | Maintenance
 EVENT_KINDS: dict[str, type[Event]] = {
     "jump": Jump, "crash": Crash, "trend": Trend, "halt": Halt, "listing": Listing, "gap": Gap,
+    "maintenance": Maintenance,
 }
 
 
@@ -249,7 +278,7 @@ def _resolved(event: Event, origin_ms: int) -> Resolved:
 def _events(value: Iterable[Event]) -> tuple[Event, ...]:
     events = tuple(value)
     for k, event in enumerate(events):
-        if not isinstance(event, Jump | Crash | Trend | Halt | Listing | Gap):
+        if not isinstance(event, Jump | Crash | Trend | Halt | Listing | Gap | Maintenance):
             raise ScenarioError(f"events[{k}]: not a scenario event: {event!r}")
     return events
 
@@ -269,7 +298,7 @@ class Scenario:
         out: list[Resolved] = []
         listings = 0
         for k, event in enumerate(self.events):
-            if event.pair is not None and event.pair != pair:
+            if isinstance(event, Maintenance) or (event.pair is not None and event.pair != pair):
                 continue
             try:
                 out.append(_resolved(event, origin_ms))
@@ -293,6 +322,17 @@ class Scenario:
                 )
         for pair in pairs:
             self.for_pair(pair, origin_ms)
+
+    def maintenance_windows(self, exchange: str, origin_ms: int) -> list[tuple[int, int]]:
+        """The ``[start, end)`` epoch-ms windows in which ``exchange`` is down, in order."""
+        windows = []
+        for k, event in enumerate(self.events):
+            if isinstance(event, Maintenance) and event.exchange in (None, exchange):
+                try:
+                    windows.append(event.window(origin_ms))
+                except ScenarioError as error:
+                    raise ScenarioError(f"events[{k}]: {error}") from None
+        return sorted(windows)
 
     def at(self, origin_ms: int) -> Bound:
         """This scenario with offsets counted from ``origin_ms`` (epoch ms of the server's start)."""

@@ -17,7 +17,7 @@ from typing import Any, cast
 
 import attrs
 
-from mockfeed.market.scenario import EVENT_KINDS, Event, Scenario, ScenarioError, bind
+from mockfeed.market.scenario import EVENT_KINDS, Event, Maintenance, Scenario, ScenarioError, bind
 
 __all__ = ["fits_config", "load_scenario", "parse_scenario", "scenario_from_data", "to_scenario"]
 
@@ -76,7 +76,7 @@ def _event(item: object, path: str, source: str) -> Event:
         raise ScenarioError(
             f"scenario {source}: {path}.kind: expected one of {', '.join(EVENT_KINDS)}, not {kind!r}"
         )
-    fields = attrs.fields_dict(cls)
+    fields = {name: f for name, f in attrs.fields_dict(cls).items() if f.init}
     values = {key: value for key, value in item.items() if key != "kind"}
     for key, value in values.items():
         field = fields.get(key)
@@ -120,3 +120,11 @@ def fits_config(config: Any, _attribute: object, scenario: Scenario | None) -> N
     if bound is not None:
         scenario = bound.scenario
         scenario.check([p.name for p in config.pairs], bound.origin_ms)
+        served = [str(e) for e in config.exchanges]
+        for k, event in enumerate(scenario.events):
+            if isinstance(event, Maintenance) and event.exchange is not None and event.exchange not in served:
+                raise ScenarioError(
+                        f"events[{k}].exchange: {event.exchange} is not served (exchanges: {', '.join(served)})"
+                    )
+        for exchange in served:
+            scenario.maintenance_windows(exchange, bound.origin_ms)

@@ -34,6 +34,7 @@ from mockfeed.runtime.http_config import BoundedConfig
 from mockfeed.runtime.hub import Hub
 from mockfeed.runtime.rest import RestApp
 from mockfeed.runtime.tls import TlsFiles
+from mockfeed.runtime.windows import follow_windows
 from mockfeed.runtime.ws import Connection
 
 log = logging.getLogger("mockfeed")
@@ -276,7 +277,8 @@ class Server:
         elif config.speed != 1 or config.start is not None:
             raise ValueError("pass either a clock or the config's speed/start, not both")
         self.clock: Clock = clock
-        self.model = MarketModel(config.pairs, seed=config.seed, scenario=bind(config.scenario, config.start))
+        self.scenario = bind(config.scenario, config.start)  # offsets count from here
+        self.model = MarketModel(config.pairs, seed=config.seed, scenario=self.scenario)
         tls = None if config.tls_cert is None else TlsFiles(config.tls_cert, config.tls_key)
         self.exchanges: dict[ExchangeType, ExchangeServer] = {}
         for exchange in config.exchanges:
@@ -340,6 +342,11 @@ class Server:
             self.clock.start(None if self.placement is None else self.placement.started_at_wall_ms)
         for exchange_server in self.exchanges.values():
             await nursery.start(exchange_server.run)
+        bound = self.scenario
+        for exchange, exchange_server in self.exchanges.items():
+            windows = [] if bound is None else bound.scenario.maintenance_windows(str(exchange), bound.origin_ms)
+            if windows:
+                nursery.start_soon(follow_windows, exchange_server.faults, self.clock, windows)
         if self.control is not None:
             await nursery.start(self.control.run)
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import trio
 
-from mockfeed import config_file
+from mockfeed import config_file, logs
 from mockfeed.config import ServerConfig
 from mockfeed.config_file import CONTROL_PORT_OFFSET, default_control_port, resolve_exchanges
 from mockfeed.exchanges import ExchangeType, NotAvailable, available
@@ -172,6 +172,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--scenario", metavar="FILE", help="scripted market events, TOML or JSON (docs/scenarios.md)")
     parser.add_argument("--log-level", help="logging level (default WARNING)")
+    parser.add_argument(
+        "--log-format", choices=("text", "json"), help="log lines as text (default) or one JSON object each",
+    )
+    parser.add_argument(
+        "--trace", action="store_true",
+        help="log what each client sends and receives (REST, WebSocket messages, pushes per stream)",
+    )
     return parser
 
 
@@ -266,8 +273,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if given.get("list"):
         print(_list())
         return 0
-    logging.basicConfig(level=given.get("log_level", "WARNING").upper(), stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    try:
+        logs.configure(given.get("log_level", "WARNING"), given.get("log_format", "text"),
+                       bool(given.get("trace")))
+    except ValueError as error:
+        print(f"mockfeed: --log-level: {error}", file=sys.stderr)
+        return EXIT_USAGE
     try:
         config = effective_config(given, os.environ)
         workers = check_workers(given.get("workers", 1))
@@ -281,7 +292,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.getLogger("mockfeed").warning("binding %s: reachable beyond this machine", config.host)
     try:
         if workers > 1:
-            return trio.run(supervise, config, workers, bool(given.get("ready_json")))
+            log_settings = (given.get("log_level", "WARNING"), given.get("log_format", "text"),
+                            bool(given.get("trace")))
+            return trio.run(supervise, config, workers, bool(given.get("ready_json")), log_settings)
         trio.run(_run, config, bool(given.get("ready_json")))
     except (OSError, BaseExceptionGroup) as error:
         cause = _listen_error(error)

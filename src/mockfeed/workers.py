@@ -27,7 +27,7 @@ from typing import Any
 import attrs
 import trio
 
-from mockfeed import config_file
+from mockfeed import config_file, logs
 from mockfeed.config import ServerConfig
 from mockfeed.exchanges import ExchangeType
 from mockfeed.market.clock import wall_ms
@@ -35,7 +35,7 @@ from mockfeed.runtime.control import ControlApp, ControlRequest, ControlResponse
 from mockfeed.runtime.server import Placement, Server
 from mockfeed.runtime.tls import TlsFiles
 
-log = logging.getLogger("mockfeed.workers")
+logger = logging.getLogger("mockfeed.workers")
 
 MAX_WORKERS = 64
 READY_TIMEOUT = 60.0  # seconds a worker gets to start listening
@@ -99,7 +99,9 @@ class _Worker:
     ready: dict[str, Any] = attrs.Factory(dict)
 
 
-async def supervise(config: ServerConfig, workers: int, as_json: bool) -> int:
+async def supervise(
+    config: ServerConfig, workers: int, as_json: bool, log: tuple[str, str, bool] = ("WARNING", "text", False)
+) -> int:
     """Run ``workers`` processes serving ``config`` until SIGINT/SIGTERM; the exit status."""
     held: list[socket.socket] = []
     ports: dict[ExchangeType, tuple[int, int]] = {}
@@ -118,6 +120,7 @@ async def supervise(config: ServerConfig, workers: int, as_json: bool) -> int:
             "tls": None if config.tls_cert is None else [config.tls_cert, config.tls_key],
             "ports": {str(e): list(p) for e, p in ports.items()},
             "started_at_wall_ms": wall_ms(),
+            "log": list(log),
         }
         with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
             json.dump(spec, handle)
@@ -184,7 +187,7 @@ async def _ready_line(process: trio.Process) -> dict[str, Any]:
 async def _watch(worker: _Worker, scope: trio.CancelScope) -> None:
     """A worker that exits on its own takes the whole group down (a half-served port is worse)."""
     await worker.process.wait()
-    log.error("worker %d exited with %s; stopping", worker.process.pid, worker.process.returncode)
+    logger.error("worker %d exited with %s; stopping", worker.process.pid, worker.process.returncode)
     scope.cancel()
 
 
@@ -236,8 +239,8 @@ def main(argv: list[str] | None = None) -> int:
         options["tls_cert"], options["tls_key"] = spec["tls"]
     config = config_file.build(options)
     ports = {ExchangeType(name): (p[0], p[1]) for name, p in spec["ports"].items()}
-    logging.basicConfig(level="WARNING", stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    level, fmt, trace = spec.get("log", ["WARNING", "text", False])
+    logs.configure(level, fmt, trace)
     trio.run(_serve_worker, config, Placement(ports, spec["started_at_wall_ms"]))
     return 0
 

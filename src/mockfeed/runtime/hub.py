@@ -13,6 +13,7 @@ import attrs
 import trio
 
 from mockfeed.exchanges.base import ExchangePlugin, Message, Subscription
+from mockfeed.logs import TRACE, preview, tracing
 from mockfeed.market import Interval, MarketModel
 from mockfeed.market.clock import Clock
 from mockfeed.runtime.chores import Chores
@@ -186,6 +187,12 @@ class Hub:
         """
         if not due:
             return
+        if tracing():
+            for subscription, message in due:
+                TRACE.info("PUSH %s %s %s -> %d subscriber(s): %s", self.faults.exchange,
+                           subscription.pair, subscription.interval.code,
+                           len(self.subscribers.get(subscription, ())),
+                           preview(message))
         conditions = self.faults.conditions
         if conditions.stall:
             return

@@ -12,6 +12,7 @@ import attrs
 import trio
 
 from mockfeed.exchanges.base import ExchangePlugin, FaultKind, RestHandler, RestRequest, RestResponse
+from mockfeed.logs import TRACE, preview, tracing
 from mockfeed.market.clock import Clock
 from mockfeed.runtime.conditions import ConditionsHolder
 
@@ -55,6 +56,8 @@ class RestApp:
             return
         body = await _read_body(scope, receive)
         response = body if isinstance(body, RestResponse) else await self._answer(scope, body)
+        if tracing():
+            _trace(scope, body, response)
         headers = [
             (b"content-type", response.content_type.encode()),
             (b"content-length", str(len(response.body)).encode()),
@@ -132,6 +135,17 @@ class RestApp:
         except Exception:
             log.exception("plugin failed on %s %s", request.method, request.path)
             return self.plugin.internal_error(request)
+
+
+def _trace(scope: Scope, body: bytes | RestResponse, response: RestResponse) -> None:
+    client = scope.get("client") or ("?", 0)
+    query = scope["query_string"].decode("latin-1")
+    sent = f" body={preview(body)}" if isinstance(body, bytes) and body else ""
+    TRACE.info(
+        "REST %s:%s %s %s%s%s -> %d %s", client[0], client[1], scope["method"], scope["path"],
+        f"?{query}" if query else "", sent, response.status, preview(response.body),
+        extra={"client": f"{client[0]}:{client[1]}", "status": response.status},
+    )
 
 
 def _compile(path: str) -> re.Pattern[str]:

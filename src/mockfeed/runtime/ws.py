@@ -28,6 +28,7 @@ from mockfeed.exchanges.base import (
     Unsubscribe,
     WsSession,
 )
+from mockfeed.logs import TRACE, preview, tracing
 from mockfeed.runtime.outbox import SEND_QUEUE, attach
 
 if TYPE_CHECKING:
@@ -126,6 +127,8 @@ class Connection:
         await self._close(code, reason)
 
     def _on_message(self, message: Message) -> None:
+        if tracing():
+            TRACE.info("WS %s <- %s", self.outbox.peer, preview(message), extra={"client": self.outbox.peer})
         now = self.clock.now_ms()
         self._stamp()
         try:
@@ -151,6 +154,9 @@ class Connection:
 
     def _apply_actions(self, actions: list[Action]) -> None:
         for action in actions:
+            if tracing() and isinstance(action, Send | Close):
+                shown = preview(action.message) if isinstance(action, Send) else f"close {action.code}"
+                TRACE.info("WS %s -> %s", self.outbox.peer, shown, extra={"client": self.outbox.peer})
             if isinstance(action, Send):
                 self.outbox.send(action.message)
             elif isinstance(action, Subscribe):

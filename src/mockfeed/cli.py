@@ -176,6 +176,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--log-format", choices=("text", "json"), help="log lines as text (default) or one JSON object each",
     )
     parser.add_argument(
+        "--live", action=argparse.BooleanOptionalAction,
+        help="a live view of connections, pushes/s, requests/s and faults (default: on when stdout "
+        "is a terminal; --no-live turns it off)",
+    )
+    parser.add_argument(
         "--trace", action="store_true",
         help="log what each client sends and receives (REST, WebSocket messages, pushes per stream)",
     )
@@ -295,7 +300,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             log_settings = (given.get("log_level", "WARNING"), given.get("log_format", "text"),
                             bool(given.get("trace")))
             return trio.run(supervise, config, workers, bool(given.get("ready_json")), log_settings)
-        trio.run(_run, config, bool(given.get("ready_json")))
+        live = given.get("live", sys.stdout.isatty()) and not given.get("ready_json")
+        trio.run(_run, config, bool(given.get("ready_json")), live)
     except (OSError, BaseExceptionGroup) as error:
         cause = _listen_error(error)
         if cause is None:
@@ -319,7 +325,7 @@ def ready_json(server: Server) -> str:
     return json.dumps({"exchanges": exchanges, "control": control})
 
 
-async def _run(config: ServerConfig, as_json: bool) -> None:
+async def _run(config: ServerConfig, as_json: bool, live: bool = False) -> None:
     server = Server(config)
     with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
         async with trio.open_nursery() as nursery:
@@ -331,6 +337,10 @@ async def _run(config: ServerConfig, as_json: bool) -> None:
                     print(line, flush=True)
                 if server.control_line is not None:
                     print(server.control_line, flush=True)
+            if live:
+                from mockfeed.live import show
+
+                nursery.start_soon(show, server)
             async for _ in signals:
                 break
             await server.aclose()

@@ -47,6 +47,8 @@ class RestApp:
             (method, _compile(path), h) for (method, path), h in routes.items() if "{" in path
         ]
         self.paths = {path for _, path in self.routes}
+        self.requests = 0  # requests answered so far (for the live view)
+        self.faults_injected = 0  # of which answered with an injected fault or a rate-limit refusal
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -69,6 +71,7 @@ class RestApp:
     async def _answer(self, scope: Scope, body: bytes) -> RestResponse:
         """The answer under the current conditions: after their latency, maybe an injected fault."""
         conditions, number = self.conditions.next_request()
+        self.requests += 1
         exchange = self.conditions.exchange
         delay = conditions.delay_ms(exchange, number)
         if delay > 0:
@@ -77,6 +80,7 @@ class RestApp:
         if conditions.rate_limits:
             refusal = self._guarded(lambda: self.plugin.limit_request(request), request)
             if refusal is not None:
+                self.faults_injected += 1
                 return refusal
         if conditions.maintenance:
             return self.fault(FaultKind.MAINTENANCE, request)
@@ -89,6 +93,7 @@ class RestApp:
 
     def fault(self, kind: FaultKind, request: RestRequest) -> RestResponse:
         """The plugin's native answer for an injected fault (its internal error should that fail)."""
+        self.faults_injected += 1
         answer = self._guarded(lambda: self.plugin.fault_response(kind, request), request)
         return self.plugin.internal_error(request) if answer is None else answer
 

@@ -77,6 +77,7 @@ class ExchangeServer:
         self.connections: set[Connection] = set()
         self.rest_port = 0
         self.ws_port = 0
+        self.rest_app: RestApp | None = None  # once serving
         self._stop_rest = trio.Event()
         self._scope = trio.CancelScope()
         self._done = trio.Event()
@@ -123,7 +124,7 @@ class ExchangeServer:
                         config.certfile, config.keyfile = self.tls.cert, self.tls.key
                     if self.reuse_port:
                         config.workers = 2  # hypercorn then binds with SO_REUSEPORT
-                    app = RestApp(self.plugin, self.clock, self.faults)
+                    app = self.rest_app = RestApp(self.plugin, self.clock, self.faults)
                     binds: list[str] = await nursery.start(self._serve_rest, app, config)
                     self.rest_port = int(binds[0].rsplit(":", 1)[1])
                     ws_server: Any = await nursery.start(self._serve_ws)

@@ -15,6 +15,7 @@ import os
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
+from fractions import Fraction
 from typing import Any
 
 import attrs
@@ -23,6 +24,8 @@ from mockfeed.config import ServerConfig, check_token
 from mockfeed.exchanges import ExchangeType, NotAvailable, available
 from mockfeed.market import PairSpec, pair_spec
 from mockfeed.market.clock import check_speed, format_time, parse_time
+from mockfeed.market.scenario import ScenarioError
+from mockfeed.market.scenario_load import scenario_from_data
 from mockfeed.runtime.conditions import Conditions
 
 #: Keys of a pair table besides ``name``, in the order :func:`dump` writes them.
@@ -51,9 +54,13 @@ def load(path: str | os.PathLike[str]) -> Options:
     except tomllib.TOMLDecodeError as error:  # its message ends "(at line L, column C)"
         raise ConfigError(f"{os.fspath(path)}: invalid TOML: {error}") from None
     try:
-        return options(data)
+        found = options(data)
     except ConfigError as error:
         raise ConfigError(f"{os.fspath(path)}: {error}") from None
+    scenario = found.get("scenario")
+    if isinstance(scenario, str) and not os.path.isabs(scenario):
+        found["scenario"] = os.path.join(os.path.dirname(os.path.abspath(path)), scenario)
+    return found
 
 
 def loads(text: str) -> Options:
@@ -282,6 +289,18 @@ def _condition(key: str, raw: Any, path: str) -> Any:
         raise _fail(path, error) from None
 
 
+def _scenario(value: Any, path: str) -> Options:
+    """A scenario file's path (relative ones: to the config file, see :func:`load`) or inline events."""
+    if isinstance(value, str):
+        return {"scenario": value}
+    if not isinstance(value, dict):
+        raise _fail(path, "expected the path of a scenario file or a table with a list 'events'")
+    try:
+        return {"scenario": scenario_from_data(value, "")}
+    except ScenarioError as error:
+        raise _fail(path, str(error).removeprefix("scenario : ")) from None
+
+
 _READERS: dict[str, Callable[[Any, str], Options]] = {
     "exchanges": _exchanges,
     "host": _host,
@@ -294,6 +313,7 @@ _READERS: dict[str, Callable[[Any, str], Options]] = {
     "start": _start,
     "pairs": _pairs,
     "conditions": _conditions,
+    "scenario": _scenario,
 }
 #: Every top-level key a file may hold.
 TOP_KEYS = tuple(_READERS)
@@ -326,7 +346,24 @@ def dump(config: ServerConfig) -> str:
     for exchange, change in config.exchange_conditions.items():
         lines += ["", f"[conditions.{exchange.value}]"]
         lines += _condition_lines(change)
+    for event in () if config.scenario is None else config.scenario.events:
+        lines += ["", "[[scenario.events]]", f"kind = {_value(type(event).__name__.lower())}"]
+        lines += [f"{name} = {_event_value(getattr(event, name))}"
+                  for name, field in attrs.fields_dict(type(event)).items()
+                  if field.init and getattr(event, name) is not None]
     return "\n".join(lines) + "\n"
+
+
+def _event_value(value: object) -> str:
+    """A scenario event's field as TOML: times and spans as written, percentages exactly."""
+    if isinstance(value, Fraction):
+        exact = Decimal(value.numerator) / Decimal(value.denominator)
+        return _value(format(exact.normalize(), "f"))
+    if isinstance(value, _dt.datetime):
+        return _value(format_time(parse_time(value)))
+    if isinstance(value, _dt.timedelta):
+        return _value(f"{int(value.total_seconds())}s")
+    return _value(value)
 
 
 def _condition_lines(values: Mapping[str, Any]) -> list[str]:

@@ -230,3 +230,20 @@ def test_switches_can_be_turned_off_by_flags(tmp_path: Path) -> None:
                                                                  rate_limits=True)
     config = _effective(tmp_path, text, "--no-maintenance", "--no-stall", "--no-rate-limits")
     assert config.conditions() == Conditions()
+
+
+def test_a_scenario_file_is_found_next_to_the_config(tmp_path: Path) -> None:
+    """scenario = "day.toml" is read relative to the config file, whatever the working directory."""
+    (tmp_path / "day.toml").write_text('[[events]]\nkind = "crash"\nat = "+1h"\npct = 30\n')
+    (tmp_path / "mockfeed.toml").write_text('start = "2024-01-01T00:00:00Z"\nscenario = "day.toml"\n')
+    config = config_file.build(config_file.load(tmp_path / "mockfeed.toml"))
+    assert config.scenario is not None and len(config.scenario.events) == 1
+    assert "[[scenario.events]]" in config_file.dump(config)
+
+
+def test_a_bad_inline_scenario_names_its_key(tmp_path: Path) -> None:
+    """An inline event with a bad value: the key path under scenario, nothing starts."""
+    path = tmp_path / "bad.toml"
+    path.write_text('[[scenario.events]]\nkind = "jump"\nat = "+1h"\npct = "twelve"\n')
+    with pytest.raises(config_file.ConfigError, match=r"bad.toml: scenario: events\[0\]\.pct: a percentage"):
+        config_file.load(path)

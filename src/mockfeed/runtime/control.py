@@ -34,8 +34,9 @@ from __future__ import annotations
 import hmac
 import inspect
 import logging
-from collections.abc import Awaitable, Callable, Mapping, MutableMapping
-from typing import Any, TypeAlias, TypeVar, cast
+import re
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping, Sequence
+from typing import Any, Protocol, TypeAlias, TypeVar, cast
 
 import attrs
 import orjson
@@ -76,6 +77,7 @@ class ControlRequest:
     path: str
     query: str = ""
     body: bytes = b""
+    params: Mapping[str, str] = attrs.field(factory=dict)  # values of the route's {name} segments
 
     def json_object(self) -> dict[str, Any]:
         """The body as a JSON object; :class:`BadRequest` if it is not one."""
@@ -115,13 +117,19 @@ class ControlApp:
 
     def __init__(self, routes: RouteTable | None = None, *, token: str | None = None) -> None:
         self.routes: dict[str, dict[str, ControlHandler]] = {}
+        self._patterns: list[tuple[re.Pattern[str], str]] = []
         self._token = None if token is None else token.encode("ascii")
         self.add("/", "GET", self._index)
         if routes is not None:
             self.extend(routes)
 
     def add(self, path: str, method: str, handler: ControlHandler) -> None:
-        """Serve ``method path`` with ``handler``; a (path, method) pair can be added once."""
+        """Serve ``method path`` with ``handler``; a (path, method) pair can be added once.
+
+        A path may hold ``{name}`` segments; the handler finds their values in ``request.params``.
+        """
+        if "{" in path and path not in self.routes:
+            self._patterns.append((_pattern(path), path))
         methods = self.routes.setdefault(path, {})
         if method.upper() in methods:
             raise ValueError(f"{method.upper()} {path} is already routed")
@@ -138,7 +146,15 @@ class ControlApp:
 
     async def respond(self, request: ControlRequest) -> ControlResponse:
         """The answer to one request: the handler's, or a JSON error."""
-        methods = self.routes.get(request.path.rstrip("/") or "/")
+        path = request.path.rstrip("/") or "/"
+        methods = self.routes.get(path)
+        if methods is None:
+            for pattern, route in self._patterns:
+                match = pattern.fullmatch(path)
+                if match is not None:
+                    methods = self.routes[route]
+                    request = attrs.evolve(request, params=match.groupdict())
+                    break
         if methods is None:
             return error(404, f"no control endpoint {request.path}", endpoints=sorted(self.routes))
         handler = methods.get(request.method)
@@ -151,6 +167,8 @@ class ControlApp:
             return answer
         except BadRequest as refused:
             return error(400, refused.message)
+        except _NotFound as missing:
+            return error(404, missing.message)
         except Exception:
             log.exception("control handler failed on %s %s", request.method, request.path)
             return error(500, "internal error")
@@ -317,9 +335,33 @@ def _changed(
     return ControlResponse(200, conditions.to_json())
 
 
+def _pattern(path: str) -> re.Pattern[str]:
+    parts = re.split(r"\{(\w+)\}", path)
+    return re.compile("".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>[^/]+)" for i, p in enumerate(parts)))
+
+
 # -- disconnects ------------------------------------------------------------------------------------
 
 Disconnector: TypeAlias = Callable[[bool, int], int]  # (reset, close code) -> connections ended
+
+
+def parse_disconnect(request: ControlRequest) -> tuple[bool, int]:
+    """``(reset, code)`` from a disconnect body (absent: a close with 1001); :class:`BadRequest` if bad."""
+    change = request.json_object() if request.body.strip() else {}
+    unknown = [k for k in change if k not in ("mode", "code")]
+    if unknown:
+        raise BadRequest(f"unknown key {unknown[0]!r}; expected mode and/or code")
+    mode = change.get("mode", "close")
+    if mode not in ("close", "reset"):
+        raise BadRequest(f"mode must be 'close' or 'reset', got {mode!r}")
+    code = change.get("code", 1001)
+    if isinstance(code, bool) or not isinstance(code, int) or not (
+        code in (1000, 1001, 1008, 1011, 1012, 1013) or 3000 <= code <= 4999
+    ):
+        raise BadRequest(f"code must be 1000, 1001, 1008, 1011, 1012, 1013 or 3000-4999, got {code!r}")
+    if mode == "reset" and "code" in change:
+        raise BadRequest("a reset sends no close frame: code goes with mode 'close' only")
+    return mode == "reset", code
 
 
 def disconnect_routes(exchanges: Mapping[str, Disconnector]) -> RouteTable:
@@ -329,26 +371,9 @@ def disconnect_routes(exchanges: Mapping[str, Disconnector]) -> RouteTable:
     ``{"mode": "reset"}`` (an abrupt TCP reset, no close frame). Answers how many were ended.
     """
 
-    def parse(request: ControlRequest) -> tuple[bool, int]:
-        change = request.json_object() if request.body.strip() else {}
-        unknown = [k for k in change if k not in ("mode", "code")]
-        if unknown:
-            raise BadRequest(f"unknown key {unknown[0]!r}; expected mode and/or code")
-        mode = change.get("mode", "close")
-        if mode not in ("close", "reset"):
-            raise BadRequest(f"mode must be 'close' or 'reset', got {mode!r}")
-        code = change.get("code", 1001)
-        if isinstance(code, bool) or not isinstance(code, int) or not (
-            code in (1000, 1001, 1008, 1011, 1012, 1013) or 3000 <= code <= 4999
-        ):
-            raise BadRequest(f"code must be 1000, 1001, 1008, 1011, 1012, 1013 or 3000-4999, got {code!r}")
-        if mode == "reset" and "code" in change:
-            raise BadRequest("a reset sends no close frame: code goes with mode 'close' only")
-        return mode == "reset", code
-
     def handler(names: list[str]) -> ControlHandler:
         def disconnect(request: ControlRequest) -> ControlResponse:
-            reset, code = parse(request)
+            reset, code = parse_disconnect(request)
             return ControlResponse(200, {"disconnected": {n: exchanges[n](reset, code) for n in names}})
 
         return disconnect
@@ -357,6 +382,106 @@ def disconnect_routes(exchanges: Mapping[str, Disconnector]) -> RouteTable:
     for name in exchanges:
         table[f"/disconnect/{name}"] = {"POST": handler([name])}
     return table
+
+
+# -- single connections -----------------------------------------------------------------------------
+
+
+class OneConnection(Protocol):
+    """What the control endpoint needs of an open WebSocket (``runtime.ws.Connection``)."""
+
+    id: int
+
+    def info(self) -> dict[str, object]: ...
+
+    def override(self, change: dict[str, object] | None) -> None: ...
+
+    def disconnect(self, code: int | None) -> None: ...
+
+
+class Connections(Protocol):
+    """What the control endpoint needs of an exchange's WebSockets (``runtime.server.ExchangeServer``)."""
+
+    @property
+    def open_connections(self) -> Sequence[OneConnection]: ...
+
+    def connection(self, connection_id: int) -> OneConnection | None: ...
+
+
+def connection_routes(exchanges: Mapping[str, Connections]) -> RouteTable:
+    """Each open WebSocket, seen and steered one by one::
+
+        GET   /connections                         {"binance_spot": [{"id": 1, "peer": ..., ...}], ...}
+        GET   /connections/{exchange}              that exchange's list
+        GET   /connections/{exchange}/{id}         one connection: peer, path, subscriptions, backlog,
+                                                   its own condition keys and the conditions it is under
+        PATCH /connections/{exchange}/{id} {...}   give it its own values of WebSocket condition keys
+        PUT   /connections/{exchange}/{id} {...}   replace them ({}: back to the exchange's)
+        POST  /connections/{exchange}/{id}/disconnect {"mode": "close"|"reset", "code": 1001}
+    """
+
+    def exchange_of(request: ControlRequest) -> Connections:
+        name = request.params.get("exchange", "")
+        if name not in exchanges:
+            raise _NotFound(f"no exchange {name!r} is served here (served: {', '.join(exchanges)})")
+        return exchanges[name]
+
+    def connection_of(request: ControlRequest) -> OneConnection:
+        served = exchange_of(request)
+        raw = request.params.get("id", "")
+        found = served.connection(int(raw)) if raw.isdigit() else None
+        if found is None:
+            raise _NotFound(f"no open connection {raw!r} on {request.params['exchange']}")
+        return found
+
+    def listing(request: ControlRequest) -> ControlResponse:
+        return ControlResponse(200, {n: _infos(e) for n, e in exchanges.items()})
+
+    def exchange_listing(request: ControlRequest) -> ControlResponse:
+        return ControlResponse(200, _infos(exchange_of(request)))
+
+    def show(request: ControlRequest) -> ControlResponse:
+        return ControlResponse(200, connection_of(request).info())
+
+    def change(request: ControlRequest, merge: bool) -> ControlResponse:
+        connection = connection_of(request)
+        body = request.json_object()
+        current = connection.info()["overrides"]
+        assert isinstance(current, dict)
+        try:
+            connection.override({**current, **body} if merge else body)
+        except ValueError as refused:
+            raise BadRequest(str(refused)) from None
+        return ControlResponse(200, connection.info())
+
+    def disconnect(request: ControlRequest) -> ControlResponse:
+        connection = connection_of(request)
+        reset, code = parse_disconnect(request)
+        connection.disconnect(None if reset else code)
+        return ControlResponse(200, {"disconnected": connection.id})
+
+    return {
+        "/connections": {"GET": listing},
+        "/connections/{exchange}": {"GET": exchange_listing},
+        "/connections/{exchange}/{id}": {
+            "GET": show,
+            "PATCH": lambda request: change(request, merge=True),
+            "PUT": lambda request: change(request, merge=False),
+        },
+        "/connections/{exchange}/{id}/disconnect": {"POST": disconnect},
+    }
+
+
+class _NotFound(Exception):
+    """Answer 404 with ``{"error": message}``."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def _infos(exchange: Connections) -> list[dict[str, object]]:
+    return sorted((c.info() for c in exchange.open_connections), key=lambda i: int(str(i["id"])))
 
 
 # -- serving -------------------------------------------------------------------------------------------

@@ -56,6 +56,7 @@ class Hub:
         self._topics: dict[tuple[str, Interval], _Topic] = {}
         self.chores = Chores()
         self.pushes = 0  # messages handed to subscribers so far
+        self.overridden = 0  # connections with conditions of their own (they need the faulty path)
         self._woken = trio.Event()
 
     def add(self, subscription: Subscription, subscriber: Outbox) -> None:
@@ -194,6 +195,9 @@ class Hub:
                            len(self.subscribers.get(subscription, ())),
                            preview(message))
         conditions = self.faults.conditions
+        if self.overridden:
+            self._fan_out_faulty(due, conditions)  # some connections have conditions of their own
+            return
         if conditions.stall:
             return
         if conditions.alters_pushes:
@@ -229,13 +233,15 @@ class Hub:
                 shares.setdefault(subscriber, []).append(index)
         return shares
 
-    def _fan_out_faulty(self, due: list[tuple[Subscription, Message]], conditions: Conditions) -> None:
+    def _fan_out_faulty(self, due: list[tuple[Subscription, Message]], base: Conditions) -> None:
         exchange = self.faults.exchange
         now = trio.current_time()
-        delayed = conditions.delays_ws
         groups: dict[tuple[tuple[int, ...], float], list[Outbox]] = {}
         for subscriber, indexes in self._shares(due).items():
             lane = subscriber.lane
+            conditions = lane.conditions(base)
+            if conditions.stall:
+                continue
             share: list[int] = []
             for i in indexes:
                 fate = lane.fate(conditions, exchange)
@@ -247,7 +253,7 @@ class Hub:
                     groups.setdefault(((i,), now + conditions.late_ms / 1000), []).append(subscriber)
             if not share:
                 continue
-            at = lane.due(conditions, exchange, now) if delayed else now
+            at = lane.due(conditions, exchange, now) if conditions.delays_ws else now
             groups.setdefault((tuple(share), at), []).append(subscriber)
         frames: dict[int, bytes] = {}
         for (share_key, at), subscribers in groups.items():

@@ -12,19 +12,46 @@ from __future__ import annotations
 from mockfeed.runtime.conditions import Conditions
 
 DROP, DELIVER, DUPLICATE, LATE = 0, 1, 2, 3
+#: Condition keys one connection may override (the WebSocket ones).
+CONNECTION_KEYS = ("latency_ms", "jitter_ms", "loss", "loss_burst", "duplicate", "late", "late_ms", "stall",
+                   "fault_seed")
 
 
 class Lane:
     """One connection's fault counters: pushes seen, burst left to drop, messages delayed so far."""
 
-    __slots__ = ("burst_left", "messages", "not_before", "number", "pushes")
+    __slots__ = ("_base", "_effective", "burst_left", "messages", "not_before", "number", "overrides", "pushes")
 
     def __init__(self, number: int) -> None:
         self.number = number
+        self.overrides: dict[str, object] | None = None  # this connection's own condition keys
+        self._base: Conditions | None = None  # the exchange's conditions _effective was made from
+        self._effective: Conditions | None = None
         self.pushes = 0  # pushes offered to this connection (delivered or dropped)
         self.burst_left = 0  # pushes still to drop in the current loss burst
         self.messages = 0  # messages delayed so far (their delay draws)
         self.not_before = 0.0  # monotonic time of the last scheduled message
+
+    def conditions(self, base: Conditions) -> Conditions:
+        """The conditions this connection is under: the exchange's, with its own overrides on top."""
+        if self.overrides is None:
+            return base
+        if base is not self._base or self._effective is None:
+            self._base, self._effective = base, base.updated(self.overrides)
+        return self._effective
+
+    def override(self, change: dict[str, object] | None) -> None:
+        """Give this connection its own values of some condition keys (None: the exchange's again).
+
+        Raises ValueError naming a bad key or value; nothing changes then.
+        """
+        if change:
+            for key in change:
+                if key not in CONNECTION_KEYS:
+                    raise ValueError(f"{key!r} cannot be set per connection; expected some of {', '.join(CONNECTION_KEYS)}")
+            Conditions().updated(change)  # validate before anything changes
+        self.overrides = dict(change) if change else None
+        self._base = self._effective = None
 
     def fate(self, conditions: Conditions, exchange: str) -> int:
         """What happens to the next push offered to this connection: :data:`DROP`, :data:`DELIVER`,

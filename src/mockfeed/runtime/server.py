@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+import itertools
 import logging
 import socket
 import warnings
@@ -27,6 +28,7 @@ from mockfeed.runtime.control import (
     ControlApp,
     ControlServer,
     conditions_routes,
+    connection_routes,
     disconnect_routes,
     time_routes,
 )
@@ -75,6 +77,7 @@ class ExchangeServer:
         if isinstance(clock, ScaledClock):
             clock.watch(self.hub.wake)
         self.connections: set[Connection] = set()
+        self._ids = itertools.count(1)
         self.rest_port = 0
         self.ws_port = 0
         self.rest_app: RestApp | None = None  # once serving
@@ -194,6 +197,15 @@ class ExchangeServer:
             connection.disconnect(None if reset else code)
         return len(connections)
 
+    @property
+    def open_connections(self) -> list[Connection]:
+        """The open WebSockets."""
+        return list(self.connections)
+
+    def connection(self, connection_id: int) -> Connection | None:
+        """The open WebSocket with this id, if any."""
+        return next((c for c in self.connections if c.id == connection_id), None)
+
     def _conditions_changed(self, old: Conditions, new: Conditions) -> None:
         if new.maintenance and not old.maintenance:
             closed = self.disconnect(code=1001)
@@ -230,7 +242,8 @@ class ExchangeServer:
         lifetime = conditions.ws_lifetime_s or self.plugin.ws_lifetime
         connection = Connection(
             ws, session, self.hub, self.clock, self.plugin.heartbeat,
-            number=self.faults.next_connection(), lifetime=lifetime,
+            number=self.faults.next_connection(), lifetime=lifetime, connection_id=next(self._ids),
+            path=request.path,
         )
         self.connections.add(connection)
         try:
@@ -296,6 +309,7 @@ class Server:
             app.extend(disconnect_routes({
                 str(e): partial(_disconnect, s) for e, s in self.exchanges.items()
             }))
+            app.extend(connection_routes({str(e): s for e, s in self.exchanges.items()}))
             self.control = ControlServer(app, config.host, config.control_port, tls)
 
     def __getitem__(self, exchange: ExchangeType | str) -> ExchangeServer:

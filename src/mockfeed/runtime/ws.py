@@ -61,7 +61,7 @@ class Connection:
 
     __slots__ = (
         "_finished", "_life_timer", "_ping_timer", "_tasks", "_tick_timer", "clock", "heartbeat", "hub",
-        "lifetime", "outbox", "session", "ws",
+        "id", "lifetime", "opened_ms", "outbox", "path", "session", "ws",
     )
 
     def __init__(
@@ -73,8 +73,13 @@ class Connection:
         heartbeat: Heartbeat | None,
         number: int = 0,
         lifetime: float | None = None,
+        connection_id: int = 0,
+        path: str = "",
     ) -> None:
         self.ws = ws
+        self.id = connection_id  # stable for the connection's life (the control endpoint's handle)
+        self.path = path
+        self.opened_ms = clock.now_ms()
         self.session = session
         self.hub = hub
         self.clock = clock
@@ -146,7 +151,7 @@ class Connection:
         self.session.rate_limits = self.hub.faults.conditions.rate_limits
 
     def _apply(self, actions: list[Action]) -> None:
-        conditions = self.hub.faults.conditions
+        conditions = self.outbox.lane.conditions(self.hub.faults.conditions)
         if conditions.delays_ws:
             self._apply_later(actions, conditions)
         else:
@@ -195,6 +200,28 @@ class Connection:
         if not self._finished:
             log.info("closing %s: its lifetime of %ss is over", self.outbox.peer, self.lifetime)
             self._apply_actions([Close(1001, "connection lifetime exceeded")])
+
+    def info(self) -> dict[str, object]:
+        """What the control endpoint shows of this connection."""
+        subscriptions = [
+            {"pair": s.pair, "interval": s.interval.code, **({"style": s.style} if s.style else {})}
+            for s, members in self.hub.subscribers.items() if self.outbox in members
+        ]
+        return {
+            "id": self.id, "peer": self.outbox.peer, "path": self.path, "opened_ms": self.opened_ms,
+            "subscriptions": subscriptions, "backlog": self.outbox.backlog,
+            "overrides": dict(self.outbox.lane.overrides or {}),
+            "conditions": self.outbox.lane.conditions(self.hub.faults.conditions).to_json(),
+        }
+
+    def override(self, change: dict[str, object] | None) -> None:
+        """Set this connection's own condition keys (None or empty: back to the exchange's);
+        ValueError naming a bad key or value, nothing changed then."""
+        lane = self.outbox.lane
+        had = lane.overrides is not None
+        lane.override(change)
+        if not self._finished:
+            self.hub.overridden += (lane.overrides is not None) - had
 
     def disconnect(self, code: int | None) -> None:
         """End the connection now: a close handshake with ``code``, or a TCP reset when None."""
@@ -255,6 +282,8 @@ class Connection:
             self._tasks.discard(scope)
 
     def _finish(self) -> None:
+        if self.outbox.lane.overrides is not None:
+            self.hub.overridden -= 1
         self._finished = True
         for timer in (self._ping_timer, self._tick_timer, self._life_timer):
             if timer is not None:

@@ -262,14 +262,12 @@ class RowCache:
             joined = b",".join(done)
             if closed:
                 self._remember_page(memo_key, joined)
-        if not tail:
-            return b"[" + joined + b"]"
         if newest_first:
             tail.reverse()
             parts = [*tail, joined] if joined else tail
         else:
             parts = [joined, *tail] if joined else tail
-        return b"[" + b",".join(parts) + b"]"
+        return json_array(parts)
 
     def _aligned(
         self,
@@ -345,5 +343,11 @@ class RowCache:
 
 
 def json_array(rows: list[bytes]) -> bytes:
-    """``[row,row,...]`` from encoded JSON rows."""
-    return b"[" + b",".join(rows) + b"]"
+    """``[row,row,...]`` from encoded JSON rows (a page's few big parts are copied only once)."""
+    if len(rows) > 4:
+        return b"".join((b"[", b",".join(rows), b"]"))
+    pieces = [b"["]
+    for row in rows:
+        pieces += (row, b",")
+    pieces[-1 if rows else 1:] = [b"]"]
+    return b"".join(pieces)

@@ -693,6 +693,19 @@ class MarketModel:
         """The open times :meth:`candles` would return, without computing any candle."""
         return list(self._open_times(pair, interval, now_ms, limit, start_ms, end_ms))
 
+    def open_times(
+        self,
+        pair: str,
+        interval: Interval,
+        *,
+        now_ms: int,
+        limit: int,
+        start_ms: int | None = None,
+        end_ms: int | None = None,
+    ) -> Sequence[int]:
+        """:meth:`opens` as an ascending sequence that may be a ``range`` (nothing materialised)."""
+        return self._open_times(pair, interval, now_ms, limit, start_ms, end_ms)
+
     def _open_times(
         self,
         pair: str,

@@ -244,7 +244,7 @@ class _Binance(ExchangePlugin):
             raise errors.START_AFTER_END
         if zone:
             interval = interval.in_zone(zone)
-        opens = self.model.opens(
+        opens = self.model.open_times(
             pair.name, interval, now_ms=request.now_ms, limit=limit, start_ms=start, end_ms=end
         )
         body = self.rows.page(pair.name, interval, opens, request.now_ms, self.row_encoder(pair))

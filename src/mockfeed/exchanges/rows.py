@@ -148,6 +148,8 @@ def _numpy_rows(layout: Layout, columns: Any) -> list[bytes] | None:
     for i, f in enumerate(numeric):
         values = columns[f.column]
         if f.kind is Kind.INT:
+            if f.offset and n and int(values.max()) > _INT64_MAX - f.offset:
+                return None
             values = (values + f.offset) // f.divisor if f.divisor != 1 or f.offset else values
         elif f.scale != 1:
             if n and int(values.max()) > _INT64_MAX // f.scale:
@@ -221,6 +223,15 @@ class RowCache:
         self._count = 0
         self._pages: OrderedDict[tuple[object, ...], bytes] = OrderedDict()
         self._page_bytes = 0
+
+    def info(self) -> dict[str, int]:
+        """Rows and page bytes held, and their bounds."""
+        return {
+            "rows": self._count,
+            "max_rows": self.max_rows,
+            "page_bytes": self._page_bytes,
+            "max_page_bytes": self.max_page_bytes,
+        }
 
     def rows(
         self,

@@ -137,68 +137,99 @@ def _numpy_rows(layout: Layout, columns: Any) -> list[bytes] | None:
     """The rows of an (11, n) int64 block, every number formatted at once;
     None when a value does not fit (int64 overflow once scaled).
 
-    Each number becomes 20 ASCII digits (four at a time from a table); each field takes, in every
-    row, as many characters as its widest value, plus a mask of the characters to keep (leading
-    zeros, and trailing ones of plain numbers, are dropped). The rows are the masked characters.
+    Each number becomes ASCII digits, four at a time from a table; each field takes, in every row,
+    as many characters as its widest value, with a mask of the characters to keep (leading zeros,
+    and trailing ones of plain numbers, are dropped). The rows are the kept characters.
     """
     np, groups, powers = _numpy_tables()
     n = columns.shape[1]
     numeric = [f for f in layout.fields if f.kind is not Kind.FLAG]
+    if not n:
+        return []
     units = np.empty((len(numeric), n), dtype=np.int64)
     for i, f in enumerate(numeric):
         values = columns[f.column]
         if f.kind is Kind.INT:
-            if f.offset and n and int(values.max()) > _INT64_MAX - f.offset:
+            if f.offset and int(values.max()) > _INT64_MAX - f.offset:
                 return None
-            values = (values + f.offset) // f.divisor if f.divisor != 1 or f.offset else values
+            units[i] = (values + f.offset) // f.divisor if f.divisor != 1 or f.offset else values
         elif f.scale != 1:
-            if n and int(values.max()) > _INT64_MAX // f.scale:
+            if int(values.max()) > _INT64_MAX // f.scale:
                 return None
-            values = values * f.scale
-        units[i] = values
-    rest, g4 = np.divmod(units, 10_000)
-    rest, g3 = np.divmod(rest, 10_000)
-    rest, g2 = np.divmod(rest, 10_000)
-    g0, g1 = np.divmod(rest, 10_000)
-    digits = groups[np.stack((g0, g1, g2, g3, g4), axis=2)].view(np.uint8).reshape(len(numeric), n, _DIGITS)
-    counts = np.searchsorted(powers, units, side="right") + 1
-    chars: list[Any] = []
-    keeps: list[Any] = []
+            np.multiply(values, f.scale, out=units[i])
+        else:
+            units[i] = values
+    counts = np.searchsorted(powers, units, side="right") + 1  # digits of each number
+    places = [f.places for f in numeric]
+    size = max(int(counts.max()), max(places) + 1)
+    if size > _DIGITS:
+        return None
+    width = -(-size // 4) * 4
+    index = np.empty((width // 4, len(numeric), n), dtype=np.int64)  # groups of 4 digits, last first
+    rest = units
+    for g in range(width // 4 - 1, 0, -1):
+        quotient = rest // 10_000
+        np.subtract(rest, quotient * 10_000, out=index[g])
+        rest = quotient
+    index[0] = rest
+    grouped = np.take(groups, index).transpose(1, 2, 0)
+    digits = np.ascontiguousarray(grouped).view(np.uint8).reshape(len(numeric), n, width)
+    whole = np.maximum(counts - np.array(places)[:, None], 1)  # digits before the point
+    widths = whole.max(axis=1).tolist()
+    ragged = (whole.min(axis=1) < whole.max(axis=1)).tolist()  # fields whose widths differ by row
+    # Every row starts as a template: the literals, and zeros and points where the numbers go.
+    slots = _slots(layout, widths, places)
+    template = b"".join(text if field is None else b"0" * w + (b"." + b"0" * p if p else b"")
+                        for text, field, w, p in slots)
+    matrix = np.empty((n, len(template)), dtype=np.uint8)
+    matrix[:] = np.frombuffer(template, dtype=np.uint8)
+    keep = np.ones((n, len(template)), dtype=bool)
+    lengths = whole.sum(axis=0) + sum(len(text) for text, field, _, _ in slots if field is None)
+    steps = np.arange(max(max(widths), max(places)))
+    at = number = 0
+    for text, field, w, p in slots:
+        if field is None:
+            at += len(text)
+            continue
+        d = digits[number]
+        matrix[:, at : at + w] = d[:, width - p - w : width - p]
+        if ragged[number]:
+            np.greater_equal(steps[:w], (w - whole[number])[:, None], out=keep[:, at : at + w])
+        number += 1
+        at += w
+        if not p:
+            continue
+        fraction = d[:, width - p :]
+        matrix[:, at + 1 : at + 1 + p] = fraction
+        if field.kind is Kind.PLAIN:
+            zeros = np.logical_and.accumulate(fraction[:, ::-1] == 48, axis=1).sum(axis=1)
+            keep[:, at] = zeros < p
+            np.less(steps[:p], (p - zeros)[:, None], out=keep[:, at + 1 : at + 1 + p])
+            lengths += (p - zeros) + (zeros < p)
+        else:
+            lengths += p + 1
+        at += p + 1
+    data = matrix.reshape(-1)[keep.reshape(-1)].tobytes()
+    ends = np.cumsum(lengths).tolist()
+    return [data[a:b] for a, b in zip([0, *ends[:-1]], ends, strict=True)]
+
+
+def _slots(
+    layout: Layout, widths: list[int], places: list[int]
+) -> list[tuple[bytes, Field | None, int, int]]:
+    """A closed row's parts: (text, None, 0, 0) for literals (and flags), else (b"", field, digits
+    before the point, places)."""
+    slots: list[tuple[bytes, Field | None, int, int]] = []
     number = 0
     for part in layout.parts:
-        if isinstance(part, bytes) or part.kind is Kind.FLAG:
-            text = part if isinstance(part, bytes) else part.texts[1]
-            if text:
-                chars.append(np.broadcast_to(np.frombuffer(text, dtype=np.uint8), (n, len(text))))
-                keeps.append(np.ones((n, len(text)), dtype=bool))
-            continue
-        d, places = digits[number], part.places
-        whole = np.maximum(counts[number] - places, 1)  # digits before the point, per row
-        number += 1
-        width = int(whole.max()) if n else 1
-        if width + places > _DIGITS:
-            return None
-        chars.append(d[:, _DIGITS - places - width : _DIGITS - places])
-        keeps.append(np.arange(width) >= (width - whole)[:, None])
-        if not places:
-            continue
-        fraction = d[:, _DIGITS - places :]
-        if part.kind is Kind.PLAIN:
-            zeros = np.logical_and.accumulate(fraction[:, ::-1] == 48, axis=1).sum(axis=1)
-            kept = np.arange(places) < (places - zeros)[:, None]
-            point = (zeros < places)[:, None]
+        if isinstance(part, bytes):
+            slots.append((part, None, 0, 0))
+        elif part.kind is Kind.FLAG:
+            slots.append((part.texts[1], None, 0, 0))
         else:
-            kept = np.ones((n, places), dtype=bool)
-            point = np.ones((n, 1), dtype=bool)
-        chars.append(np.full((n, 1), 46, dtype=np.uint8))
-        keeps.append(point)
-        chars.append(fraction)
-        keeps.append(kept)
-    matrix = np.concatenate(chars, axis=1)
-    keep = np.concatenate(keeps, axis=1)
-    data = matrix.reshape(-1)[keep.reshape(-1)].tobytes()
-    ends = np.cumsum(keep.sum(axis=1)).tolist()
-    return [data[a:b] for a, b in zip([0, *ends[:-1]], ends, strict=True)]
+            slots.append((b"", part, widths[number], places[number]))
+            number += 1
+    return slots
 
 
 RowEncoder = Encoder | Layout
@@ -305,15 +336,21 @@ class RowCache:
             found = [forming[2] if t == forming_open else row for t, row in zip(opens, found, strict=True)]
             if None not in found:
                 return found
-        wanted = sorted(t for t, row in zip(opens, found, strict=True) if row is None)
+        missing = found.count(None)
+        if missing == len(found):  # a cold page: loops over its rows kept to C speed
+            wanted = list(opens) if _ascending(opens) else sorted(opens)
+        else:
+            wanted = sorted(t for t, row in zip(opens, found, strict=True) if row is None)
         fresh = self._encode(pair, interval, wanted, now_ms, encode)
-        for t, row in fresh.items():
-            if row is None:
-                continue
-            if t < forming_open:
-                self._store(series, t, row)
-            else:
-                self._forming[key] = (t, now_s, row)
+        newest = fresh.get(wanted[-1])
+        if wanted[-1] >= forming_open and newest is not None:
+            self._forming[key] = (wanted[-1], now_s, newest)
+        closed = fresh
+        if wanted[-1] >= forming_open or None in fresh.values():
+            closed = {t: row for t, row in fresh.items() if row is not None and t < forming_open}
+        self._store(series, closed)  # type: ignore[arg-type]
+        if missing == len(found):
+            return list(map(fresh.get, opens))
         return [fresh.get(t) if row is None else row for t, row in zip(opens, found, strict=True)]
 
     def _encode(
@@ -332,16 +369,19 @@ class RowCache:
             out[wanted[j]] = None if raw is None else encode.row(raw)
         return out
 
-    def _store(self, series: dict[int, bytes], open_ms: int, row: bytes) -> None:
-        if self._count >= self.max_rows:
+    def _store(self, series: dict[int, bytes], rows: dict[int, bytes]) -> None:
+        """Keep new closed ``rows`` of ``series``, emptying the oldest series while over the bound."""
+        if len(rows) > self.max_rows:
+            return
+        while self._count + len(rows) > self.max_rows:
             # Empty the oldest series and move it last (callers may hold it, so it stays the same dict).
             oldest = next(iter(self._series))
             emptied = self._series.pop(oldest)
             self._count -= len(emptied)
             emptied.clear()
             self._series[oldest] = emptied
-        series[open_ms] = row
-        self._count += 1
+        series.update(rows)
+        self._count += len(rows)
 
     def _remember_page(self, key: tuple[object, ...], joined: bytes) -> None:
         if len(joined) > self.max_page_bytes:
@@ -351,6 +391,10 @@ class RowCache:
         while self._page_bytes > self.max_page_bytes:
             _, dropped = self._pages.popitem(last=False)
             self._page_bytes -= len(dropped)
+
+
+def _ascending(values: Sequence[int]) -> bool:
+    return (isinstance(values, range) and values.step > 0) or all(map(int.__lt__, values, values[1:]))
 
 
 def json_array(rows: list[bytes]) -> bytes:

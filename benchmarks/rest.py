@@ -212,6 +212,9 @@ def run_case(settings: Settings, case: Case) -> list[Row]:
             "ceiling_server_cpu": ceil_cpu,
             "ceiling_saturated": ceil_cpu >= SATURATED,
             "paired_ratios": [m / c for m, c in zip(mf_runs, ceil_runs, strict=True) if c],
+            # Requests per second of server CPU: steadier than req/s when other work shares the core.
+            "cpu_ratio": _per_cpu(results[("mockfeed", connections)])
+            / max(_per_cpu(results[("ceiling", connections)]), 1e-9),
             "other_cpu": other,
             "mockfeed_runs": results[("mockfeed", connections)],
             "ceiling_runs": results[("ceiling", connections)],
@@ -228,6 +231,11 @@ def run_case(settings: Settings, case: Case) -> list[Row]:
                 "runs: numbers are noisy",
                 flush=True,
             )
+        print(
+            f"   c={connections}: median ratio {median(mf_runs) / max(median(ceil_runs), 1e-9):.2f}, "
+            f"per server CPU-second {extra['cpu_ratio']:.2f}",
+            flush=True,
+        )
         figure = f"REST {case.label} klines c={connections}"
         rows.append(_row(f"{prefix}c{connections}.requests", figure, "req/s", mf_runs,
                          ceil_runs, extra))
@@ -237,6 +245,11 @@ def run_case(settings: Settings, case: Case) -> list[Row]:
             {"connections": connections, "candles_per_response": candles},
         ))
     return rows
+
+
+def _per_cpu(runs: list[dict[str, Any]]) -> float:
+    """Median requests per server CPU-second over ``runs``."""
+    return median([r["rps"] / r["server_cpu"] for r in runs if r["server_cpu"] > 0] or [0.0])
 
 
 def _count_candles(body: bytes) -> int:

@@ -139,7 +139,8 @@ def _numpy_rows(layout: Layout, columns: Any) -> list[bytes] | None:
 
     Each number becomes ASCII digits, four at a time from a table; each field takes, in every row,
     as many characters as its widest value, with a mask of the characters to keep (leading zeros,
-    and trailing ones of plain numbers, are dropped). The rows are the kept characters.
+    and trailing ones of plain numbers, are dropped). The rows are the kept characters, read row by
+    row from a matrix built a character position at a time.
     """
     np, groups, powers = _numpy_tables()
     n = columns.shape[1]
@@ -172,8 +173,9 @@ def _numpy_rows(layout: Layout, columns: Any) -> list[bytes] | None:
         np.subtract(rest, quotient * 10_000, out=index[g])
         rest = quotient
     index[0] = rest
-    grouped = np.take(groups, index).transpose(1, 2, 0)
-    digits = np.ascontiguousarray(grouped).view(np.uint8).reshape(len(numeric), n, width)
+    # Work column-major (a character position of every row at a time: long contiguous runs).
+    grouped = np.take(groups, index).view(np.uint8).reshape(width // 4, len(numeric), n, 4)
+    digits = np.ascontiguousarray(grouped.transpose(1, 0, 3, 2)).reshape(len(numeric), width, n)
     whole = np.maximum(counts - np.array(places)[:, None], 1)  # digits before the point
     widths = whole.max(axis=1).tolist()
     ragged = (whole.min(axis=1) < whole.max(axis=1)).tolist()  # fields whose widths differ by row
@@ -181,35 +183,35 @@ def _numpy_rows(layout: Layout, columns: Any) -> list[bytes] | None:
     slots = _slots(layout, widths, places)
     template = b"".join(text if field is None else b"0" * w + (b"." + b"0" * p if p else b"")
                         for text, field, w, p in slots)
-    matrix = np.empty((n, len(template)), dtype=np.uint8)
-    matrix[:] = np.frombuffer(template, dtype=np.uint8)
-    keep = np.ones((n, len(template)), dtype=bool)
+    matrix = np.empty((len(template), n), dtype=np.uint8)
+    matrix[:] = np.frombuffer(template, dtype=np.uint8)[:, None]
+    keep = np.ones((len(template), n), dtype=bool)
     lengths = whole.sum(axis=0) + sum(len(text) for text, field, _, _ in slots if field is None)
-    steps = np.arange(max(max(widths), max(places)))
+    steps = np.arange(max(max(widths), max(places)))[:, None]
     at = number = 0
     for text, field, w, p in slots:
         if field is None:
             at += len(text)
             continue
         d = digits[number]
-        matrix[:, at : at + w] = d[:, width - p - w : width - p]
+        matrix[at : at + w] = d[width - p - w : width - p]
         if ragged[number]:
-            np.greater_equal(steps[:w], (w - whole[number])[:, None], out=keep[:, at : at + w])
+            np.greater_equal(steps[:w], w - whole[number], out=keep[at : at + w])
         number += 1
         at += w
         if not p:
             continue
-        fraction = d[:, width - p :]
-        matrix[:, at + 1 : at + 1 + p] = fraction
+        fraction = d[width - p :]
+        matrix[at + 1 : at + 1 + p] = fraction
         if field.kind is Kind.PLAIN:
-            zeros = np.logical_and.accumulate(fraction[:, ::-1] == 48, axis=1).sum(axis=1)
-            keep[:, at] = zeros < p
-            np.less(steps[:p], (p - zeros)[:, None], out=keep[:, at + 1 : at + 1 + p])
+            zeros = np.logical_and.accumulate(fraction[::-1] == 48, axis=0).sum(axis=0)
+            keep[at] = zeros < p
+            np.less(steps[:p], p - zeros, out=keep[at + 1 : at + 1 + p])
             lengths += (p - zeros) + (zeros < p)
         else:
             lengths += p + 1
         at += p + 1
-    data = matrix.reshape(-1)[keep.reshape(-1)].tobytes()
+    data = matrix.T[keep.T].tobytes()
     ends = np.cumsum(lengths).tolist()
     return [data[a:b] for a, b in zip([0, *ends[:-1]], ends, strict=True)]
 

@@ -23,8 +23,6 @@ from mockfeed.exchanges.okx import OkxPerpetual, OkxSpot
 from mockfeed.exchanges.rows import Field, Kind, Layout, RowCache, fixed, flag, integer, json_array, plain
 from mockfeed.market import Candle, Interval, MarketModel, PairSpec, pair_spec
 
-np = pytest.importorskip("numpy")
-
 NOW = 1_767_225_617_123  # 2026-01-01T00:00:17.123Z
 YEARS_MS = 8 * 365 * 86_400_000
 MINUTE = 60_000
@@ -128,6 +126,7 @@ def test_latest_1000_rows_of_every_default_pair(name: str) -> None:
 )
 def test_numpy_and_python_paths_agree_on_any_int64(values: list[int], step: Decimal) -> None:
     """Zeros, one-digit and 19-digit values, and products that overflow int64 (Python takes over)."""
+    np = pytest.importorskip("numpy")
     layout = Layout(
         "[", integer(0), ',"', fixed(2, step, 8), '","', plain(3, step), '",', integer(1, 1000, 1),
         ',"', plain(7, step * step), '",', flag("false", "true"), "]",

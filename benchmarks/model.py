@@ -11,13 +11,17 @@ Cases, interleaved run by run:
   tenth of the pages to the end (the caches fill within the first tenth), which bounded caches
   keep near zero;
 * numpy's import, paid once by the first page (start-up never imports it): a fresh interpreter's
-  first page minus its second.
+  first page minus its second;
+* the same random fresh page encoded as Binance spot REST rows by the row cache (model, encoding,
+  caching and joining: what a cold history request costs before HTTP), from the model's integers
+  (``Layout``) and, for comparison, from ``Candle`` objects through ``Decimal`` formatting.
 
 No ceiling; the target is 1 ms per page and the ratio is to the target.
 """
 
 from __future__ import annotations
 
+import functools
 import gc
 import random
 import subprocess
@@ -79,6 +83,37 @@ def random_fresh(samples: int, seed: int, raw: bool, backend: str = "auto") -> l
     return out
 
 
+def random_rows(samples: int, seed: int, decimal: bool) -> list[float]:
+    """Microseconds per Binance spot page of :func:`random_fresh` through the row cache."""
+    from mockfeed.exchanges.binance import BinanceSpot
+
+    interval = Interval.parse("1m")
+    spec = pair_spec(PAIR)
+    rng = random.Random(seed)
+    now_ms = int(time.time() * 1000)
+    out = []
+    for _ in range(samples):
+        model = MarketModel([spec], seed=rng.randrange(1 << 30))
+        plugin = BinanceSpot(model, [spec])
+        encoder: Any = plugin.row_encoder(spec)
+        if decimal:
+            encoder = functools.partial(_decimal_row, plugin, spec)
+        opens = model.opens(PAIR, interval, now_ms=now_ms, limit=LIMIT, end_ms=now_ms - rng.randrange(YEARS_MS))
+        started = time.perf_counter_ns()
+        page = plugin.rows.page(PAIR, interval, opens, now_ms, encoder)
+        out.append((time.perf_counter_ns() - started) / 1000)
+        if page.count(b"],[") != LIMIT - 1:
+            raise RuntimeError(f"expected {LIMIT} rows")
+    return out
+
+
+def _decimal_row(plugin: Any, spec: Any, candle: Any) -> bytes:
+    import orjson
+
+    row: bytes = orjson.dumps(plugin.kline_row(spec, candle))
+    return row
+
+
 def newest_warm(samples: int, raw: bool) -> tuple[list[float], float]:
     """Microseconds per newest page on a warm model; and the first (cold) call's time."""
     interval = Interval.parse("1m")
@@ -130,7 +165,7 @@ def first_pages() -> tuple[float, float, float, bool]:
 
 def run(settings: Settings) -> list[Row]:
     """Interleaved runs of every case; rows of their medians."""
-    cases = ("fresh", "fresh_raw", "fresh_python", "warm", "warm_raw")
+    cases = ("fresh", "fresh_raw", "fresh_python", "warm", "warm_raw", "rows", "rows_decimal")
     medians: dict[str, list[float]] = {case: [] for case in cases}
     colds: list[float] = []
     gc.collect()
@@ -145,10 +180,13 @@ def run(settings: Settings) -> list[Row]:
         medians["warm"].append(median(warm))
         colds.append(cold)
         medians["warm_raw"].append(median(newest_warm(newest, raw=True)[0]))
+        medians["rows"].append(median(random_rows(samples, seed=index, decimal=False)))
+        medians["rows_decimal"].append(median(random_rows(max(3, samples // 3), seed=index, decimal=True)))
         print(
             f"   run {index + 1} random page (fresh): candles {medians['fresh'][-1]:6.0f} us, raw "
             f"{medians['fresh_raw'][-1]:6.0f} us, raw without numpy {medians['fresh_python'][-1]:6.0f} us; "
-            f"newest page (warm): candles {medians['warm'][-1]:6.0f} us, raw {medians['warm_raw'][-1]:6.0f} us",
+            f"newest page (warm): candles {medians['warm'][-1]:6.0f} us, raw {medians['warm_raw'][-1]:6.0f} us; "
+            f"Binance rows (fresh): raw {medians['rows'][-1]:6.0f} us, Decimal {medians['rows_decimal'][-1]:6.0f} us",
             flush=True,
         )
     pages = 10_000 if settings.long else 3_000
@@ -174,6 +212,10 @@ def run(settings: Settings) -> list[Row]:
              fresh_extra),
         _row("model.page_random_fresh_python", "model 1m×1000 random page, fresh (raw, no numpy)",
              medians["fresh_python"], {**fresh_extra, "backend": "python"}, target=None),
+        _row("model.rows_random_fresh", "Binance rows 1m×1000 random page, fresh (raw → bytes)",
+             medians["rows"], fresh_extra, target=None),
+        _row("model.rows_random_fresh_decimal", "Binance rows 1m×1000 random page, fresh (Decimal)",
+             medians["rows_decimal"], {**fresh_extra, "samples_per_run": max(3, samples // 3)}, target=None),
         _row("model.page_newest_warm", "model 1m×1000 newest page, warm (Candle)", medians["warm"],
              {"samples_per_run": newest, "first_call_us_runs": colds, **pair}),
         _row("model.page_newest_warm_raw", "model 1m×1000 newest page, warm (raw)", medians["warm_raw"],

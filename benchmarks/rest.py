@@ -1,5 +1,8 @@
 """Figure 1: REST klines throughput against a hypercorn-on-trio server of precomputed bytes.
 
+Two cases (:data:`CASES`): Binance spot, 1,000 rows oldest first, and OKX spot, 300 rows newest
+first (OKX's cap), each against its own ceiling.
+
 Both servers run as subprocesses pinned to one core, the load generator (``wrk``, or
 :mod:`benchmarks.loadgen`) to the other. Runs are interleaved (mockfeed and ceiling alternate, in
 alternating order) and the medians of the runs are reported. The ceiling serves the exact bytes
@@ -14,6 +17,7 @@ import re
 import shutil
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +35,25 @@ from benchmarks.common import (
 )
 
 NAME = "rest"
-PATH = "/api/v3/klines?symbol=BTCUSDT&interval=1m&limit=1000"
+
+
+@dataclass(frozen=True)
+class Case:
+    """One REST figure: which product, which request, which of its headers the ceiling repeats."""
+
+    key: str  # row names: rest[.KEY].cN.requests (Binance keeps the original names)
+    label: str
+    exchange: str
+    path: str
+    headers: tuple[str, ...]
+
+
+CASES = (
+    Case("", "Binance", "binance_spot", "/api/v3/klines?symbol=BTCUSDT&interval=1m&limit=1000",
+         ("x-mbx-used-weight-1m",)),
+    Case("okx", "OKX", "okx_spot", "/api/v5/market/candles?instId=BTC-USDT&bar=1m&limit=300", ()),
+)
+PATH = CASES[0].path
 CONCURRENCY = (1, 50)
 WARMUP_SECONDS = 1.0
 SATURATED = 0.85  # ceiling server CPU use (cores) at top concurrency: the load generator keeps up
@@ -74,18 +96,18 @@ def parse_wrk(text: str) -> dict[str, float]:
 
 def load(
     procs: Processes, settings: Settings, port: int, connections: int, seconds: float,
-    server_pid: int,
+    server_pid: int, path: str = PATH,
 ) -> dict[str, Any]:
     """One load run against ``port``; its counts and the server's CPU utilisation mid-run."""
     if settings.loadgen == "wrk":
         cmd = [
             "wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "10s",
-            f"http://{HOST}:{port}{PATH}",
+            f"http://{HOST}:{port}{path}",
         ]
         lead = 0.2
     else:
         cmd = module_cmd(
-            "loadgen", "--port", str(port), "--path", PATH, "--connections", str(connections),
+            "loadgen", "--port", str(port), "--path", path, "--connections", str(connections),
             "--duration", str(seconds), "--warmup", "0.3",
         )
         lead = 0.6  # interpreter start and warm-up
@@ -117,22 +139,33 @@ def load(
 
 
 def run(settings: Settings) -> list[Row]:
-    """Measure mockfeed and the ceiling at each concurrency; rows for requests/s and candles/s."""
+    """Every case of :data:`CASES`: rows for requests/s and candles/s beside their ceilings."""
+    rows: list[Row] = []
+    for case in CASES:
+        print(f"   {case.label}: {case.path}", flush=True)
+        rows.extend(run_case(settings, case))
+    return rows
+
+
+def run_case(settings: Settings, case: Case) -> list[Row]:
+    """Measure mockfeed and the ceiling at each concurrency for one case."""
     with Processes() as procs, tempfile.TemporaryDirectory(prefix="mockfeed-bench-") as tmp:
-        mockfeed, mf_ready = start_server(procs, mockfeed_cmd(), settings.server_cpu)
-        status, headers, body = fetch(mf_ready.rest_port)
+        mockfeed, mf_ready = start_server(procs, mockfeed_cmd(case.exchange), settings.server_cpu)
+        status, headers, body = fetch(mf_ready.rest_port, case.path)
         if status != 200:
             raise RuntimeError(f"mockfeed answered {status}: {body[:200]!r}")
-        candles = len(json.loads(body))
+        candles = _count_candles(body)
         body_file = Path(tmp) / "klines.json"
         body_file.write_bytes(body)
-        kept = [(k, v) for k, v in headers if k.lower() in ("content-type", "x-mbx-used-weight-1m")]
+        # The ceiling sends the same headers, Content-Length included (else hypercorn would chunk).
+        repeated = ("content-type", "content-length", *case.headers)
+        kept = [(k, v) for k, v in headers if k.lower() in repeated]
         header_args = [arg for k, v in kept for arg in ("--header", f"{k}: {v}")]
         ceiling, ceil_ready = start_server(
             procs, module_cmd("ceiling_server", "--body", str(body_file), *header_args),
             settings.server_cpu,
         )
-        c_status, _, c_body = fetch(ceil_ready.rest_port)
+        c_status, _, c_body = fetch(ceil_ready.rest_port, case.path)
         if c_status != 200 or c_body != body:
             raise RuntimeError("the ceiling server does not serve mockfeed's bytes")
         servers = {
@@ -140,14 +173,16 @@ def run(settings: Settings) -> list[Row]:
             "ceiling": (ceil_ready.rest_port, ceiling.pid),
         }
         for port, pid in servers.values():  # warm up: model caches, allocator, connections
-            load(procs, settings, port, max(CONCURRENCY), WARMUP_SECONDS, pid)
+            load(procs, settings, port, max(CONCURRENCY), WARMUP_SECONDS, pid, case.path)
         results: dict[tuple[str, int], list[dict[str, Any]]] = {}
         for index in range(settings.runs):
             for connections in CONCURRENCY:
                 order = ["mockfeed", "ceiling"] if index % 2 == 0 else ["ceiling", "mockfeed"]
                 for label in order:
                     port, pid = servers[label]
-                    result = load(procs, settings, port, connections, settings.rest_seconds, pid)
+                    result = load(
+                        procs, settings, port, connections, settings.rest_seconds, pid, case.path
+                    )
                     results.setdefault((label, connections), []).append(result)
                     print(
                         f"   run {index + 1} c={connections:<3} {label:<8} "
@@ -156,6 +191,7 @@ def run(settings: Settings) -> list[Row]:
                         flush=True,
                     )
     rows: list[Row] = []
+    prefix = f"rest.{case.key}." if case.key else "rest."
     for connections in CONCURRENCY:
         mf_runs = [r["rps"] for r in results[("mockfeed", connections)]]
         ceil_runs = [r["rps"] for r in results[("ceiling", connections)]]
@@ -164,6 +200,8 @@ def run(settings: Settings) -> list[Row]:
                         if key[1] == connections])
         extra = {
             "connections": connections,
+            "exchange": case.exchange,
+            "path": case.path,
             "candles_per_response": candles,
             "response_bytes": len(body),
             "loadgen": settings.loadgen,
@@ -174,6 +212,9 @@ def run(settings: Settings) -> list[Row]:
             "ceiling_server_cpu": ceil_cpu,
             "ceiling_saturated": ceil_cpu >= SATURATED,
             "paired_ratios": [m / c for m, c in zip(mf_runs, ceil_runs, strict=True) if c],
+            # Requests per second of server CPU: steadier than req/s when other work shares the core.
+            "cpu_ratio": _per_cpu(results[("mockfeed", connections)])
+            / max(_per_cpu(results[("ceiling", connections)]), 1e-9),
             "other_cpu": other,
             "mockfeed_runs": results[("mockfeed", connections)],
             "ceiling_runs": results[("ceiling", connections)],
@@ -190,22 +231,39 @@ def run(settings: Settings) -> list[Row]:
                 "runs: numbers are noisy",
                 flush=True,
             )
-        rows.append(_row(f"rest.c{connections}.requests", connections, "req/s", mf_runs,
+        print(
+            f"   c={connections}: median ratio {median(mf_runs) / max(median(ceil_runs), 1e-9):.2f}, "
+            f"per server CPU-second {extra['cpu_ratio']:.2f}",
+            flush=True,
+        )
+        figure = f"REST {case.label} klines c={connections}"
+        rows.append(_row(f"{prefix}c{connections}.requests", figure, "req/s", mf_runs,
                          ceil_runs, extra))
         rows.append(_row(
-            f"rest.c{connections}.candles", connections, "candles/s",
+            f"{prefix}c{connections}.candles", figure, "candles/s",
             [r * candles for r in mf_runs], [r * candles for r in ceil_runs],
             {"connections": connections, "candles_per_response": candles},
         ))
     return rows
 
 
+def _per_cpu(runs: list[dict[str, Any]]) -> float:
+    """Median requests per server CPU-second over ``runs``."""
+    return median([r["rps"] / r["server_cpu"] for r in runs if r["server_cpu"] > 0] or [0.0])
+
+
+def _count_candles(body: bytes) -> int:
+    """Rows in a klines answer: a bare JSON array, or an envelope's ``data`` array (OKX)."""
+    parsed = json.loads(body)
+    return len(parsed["data"] if isinstance(parsed, dict) else parsed)
+
+
 def _row(
-    name: str, connections: int, unit: str, runs: list[float], ceiling_runs: list[float],
+    name: str, figure: str, unit: str, runs: list[float], ceiling_runs: list[float],
     extra: dict[str, Any],
 ) -> Row:
     return Row(
-        name=name, figure=f"REST klines c={connections}", value=median(runs), unit=unit,
+        name=name, figure=figure, value=median(runs), unit=unit,
         better="higher", ceiling=median(ceiling_runs), target=0.9, target_op=">=",
         target_on="ratio", runs=runs, ceiling_runs=ceiling_runs, extra=extra,
     )

@@ -403,23 +403,54 @@ class PairModel:
             runs[-1].add(j, a, b, open_ms, next_ms - 1)
         return runs, others
 
+    def raw_columns(
+        self, interval: Interval, opens: Sequence[int], now_ms: int
+    ) -> tuple[list[tuple[Sequence[int], Any]], list[tuple[int, RawCandle | None]]]:
+        """:meth:`raw_at` as column blocks, for encoders that work a column at a time.
+
+        Returns ``(blocks, singles)``. Each block is ``(slots, columns)`` for a run of closed
+        candles at positions ``slots`` of ``opens``: ``columns`` holds the eleven integer fields of
+        :data:`RawCandle` (all but ``closed``, True for all of them) as an (11, n) int64 numpy
+        array, or as eleven lists when the batch was computed in pure Python. The other opens come
+        one by one as ``(slot, RawCandle or None)``. Values are those of :meth:`raw_at`.
+        """
+        tiling = _tiling(interval)
+        if tiling is None or len(opens) < _SERIES_MIN_CANDLES:
+            return [], [(j, self._raw_one(interval, t, now_ms)) for j, t in enumerate(opens)]
+        level, size = tiling
+        runs, singles = self._plan(interval, opens, now_ms, size)
+        blocks: list[tuple[Sequence[int], Any]] = []
+        for run in runs:
+            values = self._run_values(level, run)
+            if isinstance(values, list):
+                blocks.append((run.slots, [run.open_ms, run.close_ms, *values]))
+            else:
+                np = _numpy_module()
+                times = np.array((run.open_ms, run.close_ms), dtype=np.int64)
+                blocks.append((run.slots, np.concatenate((times, values))))
+        return blocks, [(j, self._raw_one(interval, opens[j], now_ms)) for j in singles]
+
     def _run_rows(self, level: int, run: _Run) -> list[RawCandle]:
+        values = self._run_values(level, run)
+        columns = values if isinstance(values, list) else values.tolist()
+        return list(zip(run.open_ms, run.close_ms, *columns, repeat(True)))
+
+    def _run_values(self, level: int, run: _Run) -> Any:
+        """The nine value columns of a run (RawCandle fields 2-10): an int64 array or lists."""
         fast = _accelerator() if self._backend != "python" else None
         if fast is not None:
             np = fast.np
             series = self._series_np(np, level, run.start, run.stop)
             g = series if len(run.groups) == series.shape[1] else _group_np(np, series, run.groups)
-            columns = np.stack((g[0], g[1], g[2], g[3], g[4] + g[5], g[6] + g[7], g[8], g[4], g[6])).tolist()
-        else:
-            series_py = self._series_py(level, run.start, run.stop)
-            o, h, low, c, buy, sell, buy_q, sell_q, trades = (
-                series_py if len(run.groups) == len(series_py[0]) else _group_py(series_py, run.groups)
-            )
-            columns = [
-                o, h, low, c, [b + s for b, s in zip(buy, sell, strict=True)],
-                [b + s for b, s in zip(buy_q, sell_q, strict=True)], trades, buy, buy_q,
-            ]
-        return list(zip(run.open_ms, run.close_ms, *columns, repeat(True)))
+            return np.stack((g[0], g[1], g[2], g[3], g[4] + g[5], g[6] + g[7], g[8], g[4], g[6]))
+        series_py = self._series_py(level, run.start, run.stop)
+        o, h, low, c, buy, sell, buy_q, sell_q, trades = (
+            series_py if len(run.groups) == len(series_py[0]) else _group_py(series_py, run.groups)
+        )
+        return [
+            o, h, low, c, [b + s for b, s in zip(buy, sell, strict=True)],
+            [b + s for b, s in zip(buy_q, sell_q, strict=True)], trades, buy, buy_q,
+        ]
 
     def _series_np(self, np: ModuleType, level: int, i0: int, i1: int) -> Any:
         """Nodes ``[i0, i1)`` at ``level`` as a (9, count) int64 array."""
@@ -549,6 +580,13 @@ def _pack_rows(columns: Any) -> list[Sequence[int]]:
     return blocks
 
 
+def _numpy_module() -> ModuleType:
+    fast = _accelerator()
+    assert fast is not None
+    np: ModuleType = fast.np
+    return np
+
+
 def _join_np(np: ModuleType, blocks: Sequence[Sequence[int]], n: int) -> Any:
     """Consecutive nodes' children, side by side: a (9, n × nodes) int64 array."""
     parts = [np.frombuffer(b, dtype=np.int64).reshape(FIELDS, n) for b in blocks]
@@ -669,6 +707,19 @@ class MarketModel:
     ) -> list[int]:
         """The open times :meth:`candles` would return, without computing any candle."""
         return list(self._open_times(pair, interval, now_ms, limit, start_ms, end_ms))
+
+    def open_times(
+        self,
+        pair: str,
+        interval: Interval,
+        *,
+        now_ms: int,
+        limit: int,
+        start_ms: int | None = None,
+        end_ms: int | None = None,
+    ) -> Sequence[int]:
+        """:meth:`opens` as an ascending sequence that may be a ``range`` (nothing materialised)."""
+        return self._open_times(pair, interval, now_ms, limit, start_ms, end_ms)
 
     def _open_times(
         self,

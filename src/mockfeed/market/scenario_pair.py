@@ -25,6 +25,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Sequence
 from fractions import Fraction
+from typing import Any
 
 from mockfeed.market.interval import Interval
 from mockfeed.market.model import Backend, PairModel, RawCandle
@@ -301,6 +302,13 @@ class ScenarioPairModel(PairModel):
             for j, row in zip(slots, rows, strict=True):
                 out[j] = None if row is None else self._scaled_row(index, row)
         return out
+
+    def raw_columns(
+        self, interval: Interval, opens: Sequence[int], now_ms: int
+    ) -> tuple[list[tuple[Sequence[int], Any]], list[tuple[int, RawCandle | None]]]:
+        """:meth:`PairModel.raw_columns` under the scenario: every candle one by one from
+        :meth:`raw_at` (the base model's column blocks know nothing of the scenario)."""
+        return [], list(enumerate(self.raw_at(interval, opens, now_ms)))
 
     def _whole_segment(self, interval: Interval, open_ms: int, now_ms: int) -> int | None:
         """The segment holding all of a closed, wholly present candle (else None)."""

@@ -109,7 +109,7 @@ class RestApp:
         return RestRequest(
             method=scope["method"],
             path=scope["path"],
-            query=tuple(parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)),
+            query=_query(scope["query_string"].decode("latin-1")),
             body=body,
             now_ms=self.clock.now_ms(),
             client=str(client[0]),
@@ -153,6 +153,13 @@ def _trace(scope: Scope, body: bytes | RestResponse, response: RestResponse) -> 
     )
 
 
+def _query(text: str) -> tuple[tuple[str, str], ...]:
+    """``parse_qsl(text, keep_blank_values=True)``, without its per-field unquoting when nothing is quoted."""
+    if "%" in text or "+" in text:
+        return tuple(parse_qsl(text, keep_blank_values=True))
+    return tuple((name, value) for name, _, value in (f.partition("=") for f in text.split("&") if f))
+
+
 def _compile(path: str) -> re.Pattern[str]:
     """A route path with ``{name}`` segments as an anchored regex."""
     parts = re.split(r"\{(\w+)\}", path)
@@ -162,8 +169,12 @@ def _compile(path: str) -> re.Pattern[str]:
 
 async def _read_body(scope: Scope, receive: Receive) -> bytes | RestResponse:
     """The request body, or the refusal when it is too large or does not arrive in time."""
-    if _declared_length(scope) > MAX_BODY_BYTES:
+    length = _declared_length(scope)
+    if length > MAX_BODY_BYTES:
         return _refusal(413, b"Payload Too Large")
+    if length < 0:  # no body can follow: its end is already on its way, no timer needed
+        message = await receive()
+        return message.get("body", b"") if message["type"] == "http.request" else b""
     chunks: list[bytes] = []
     size = 0
     with trio.move_on_after(BODY_TIMEOUT):
@@ -182,11 +193,15 @@ async def _read_body(scope: Scope, receive: Receive) -> bytes | RestResponse:
 
 
 def _declared_length(scope: Scope) -> int:
-    """The Content-Length the client announced (0 when absent; h11 has checked the syntax)."""
+    """The Content-Length the client announced (h11 has checked the syntax); 0 for a chunked body
+    and -1 for none (an HTTP/1 request without either header has no body)."""
+    length = -1
     for name, value in scope.get("headers", ()):
         if name == b"content-length":
             return int(value)
-    return 0
+        if name == b"transfer-encoding":
+            length = 0
+    return length if scope.get("http_version", "1.1").startswith("1") else max(length, 0)
 
 
 def _refusal(status: int, text: bytes) -> RestResponse:

@@ -28,7 +28,7 @@ from mockfeed.exchanges.binance.limits import TABLES, BinanceLimits
 from mockfeed.exchanges.binance.params import Params
 from mockfeed.exchanges.binance.streams import BinanceSession, parse_ws_path, stream_name
 from mockfeed.exchanges.exchange_type import ExchangeType
-from mockfeed.exchanges.rows import RowCache, json_array
+from mockfeed.exchanges.rows import Layout, RowCache, RowEncoder, fixed, integer
 from mockfeed.market import STANDARD_CODES, Candle, Interval, MarketModel, PairSpec
 
 _PERPETUAL_DELIVERY = 4133404800000
@@ -118,6 +118,7 @@ class _Binance(ExchangePlugin):
         self.intervals = {code: Interval.parse(code) for code in self.product.intervals}
         self.limits = BinanceLimits(TABLES[self.exchange], self.product.prefix)
         self.rows = RowCache(model)
+        self._encoders: dict[str, RowEncoder] = {}
 
     # -- formatting -----------------------------------------------------------------------------
     def _places(self, pair: PairSpec) -> tuple[int, int, int]:
@@ -143,6 +144,26 @@ class _Binance(ExchangePlugin):
             _fmt(candle.taker_buy_quote_volume, q),
             "0",
         ]
+
+    def row_encoder(self, pair: PairSpec) -> RowEncoder:
+        """:meth:`kline_row` as bytes: a :class:`Layout` of the raw integers when the places allow."""
+        encoder = self._encoders.get(pair.name)
+        if encoder is None:
+            p, v, q = self._places(pair)
+            tick, lot = pair.tick_size, pair.lot_size
+            try:
+                o, h, low, c = (fixed(column, tick, p) for column in (2, 3, 4, 5))
+                vol, buy = fixed(6, lot, v), fixed(9, lot, v)
+                quote, buy_quote = fixed(7, tick * lot, q), fixed(10, tick * lot, q)
+            except ValueError:  # more decimals than places: leave the rounding to Decimal
+                encoder = lambda candle: orjson.dumps(self.kline_row(pair, candle))  # noqa: E731
+            else:
+                encoder = Layout(
+                    "[", integer(0), ',"', o, '","', h, '","', low, '","', c, '","', vol, '",',
+                    integer(1), ',"', quote, '",', integer(8), ',"', buy, '","', buy_quote, '","0"]',
+                )
+            self._encoders[pair.name] = encoder
+        return encoder
 
     # -- REST -----------------------------------------------------------------------------------
     def routes(self) -> Mapping[tuple[str, str], RestHandler]:
@@ -224,15 +245,12 @@ class _Binance(ExchangePlugin):
             raise errors.START_AFTER_END
         if zone:
             interval = interval.in_zone(zone)
-        opens = self.model.opens(
+        opens = self.model.open_times(
             pair.name, interval, now_ms=request.now_ms, limit=limit, start_ms=start, end_ms=end
         )
-        rows = self.rows.rows(
-            pair.name, interval, opens, request.now_ms,
-            lambda candle: orjson.dumps(self.kline_row(pair, candle)),
-        )
+        body = self.rows.page(pair.name, interval, opens, request.now_ms, self.row_encoder(pair))
         headers = self.limits.charge(request, self.limits.table.klines_weight(limit))
-        return RestResponse(200, json_array(rows), headers)
+        return RestResponse(200, body, headers)
 
     def _exchange_info(self, request: RestRequest) -> RestResponse:
         try:

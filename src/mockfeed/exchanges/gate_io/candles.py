@@ -7,6 +7,7 @@ request, nothing older than the last 10 000 points) and differ in the table belo
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from types import MappingProxyType
@@ -15,6 +16,7 @@ import attrs
 
 from mockfeed.exchanges.gate_io import errors
 from mockfeed.exchanges.gate_io.params import Params
+from mockfeed.exchanges.rows import Layout, flag, integer, plain
 from mockfeed.market import Candle, Interval, PairSpec
 
 _DAY_MS = 86_400_000
@@ -65,6 +67,17 @@ def spot_row(pair: PairSpec, candle: Candle) -> list[str]:
     ]
 
 
+@functools.cache
+def spot_layout(pair: PairSpec) -> Layout:
+    """:func:`spot_row`, encoded from the model's integers."""
+    tick, lot = pair.tick_size, pair.lot_size
+    return Layout(
+        '["', integer(0, divisor=1000), '","', plain(7, tick * lot), '","', plain(5, tick), '","',
+        plain(3, tick), '","', plain(4, tick), '","', plain(2, tick), '","', plain(6, lot), '","',
+        flag("false", "true"), '"]',
+    )
+
+
 def contracts(pair: PairSpec, volume: Decimal) -> int:
     """A base volume in whole contracts (one contract is one lot: ``quanto_multiplier`` = lot size)."""
     return int(volume / pair.lot_size)
@@ -83,6 +96,17 @@ def futures_row(pair: PairSpec, candle: Candle) -> dict[str, object]:
     }
 
 
+@functools.cache
+def futures_layout(pair: PairSpec) -> Layout:
+    """:func:`futures_row`, encoded from the model's integers (``v`` is the volume in lots)."""
+    tick = pair.tick_size
+    return Layout(
+        '{"t":', integer(0, divisor=1000), ',"v":', integer(6), ',"c":"', plain(5, tick), '","h":"',
+        plain(3, tick), '","l":"', plain(4, tick), '","o":"', plain(2, tick), '","sum":"',
+        plain(7, tick * pair.lot_size), '"}',
+    )
+
+
 @attrs.frozen
 class CandleEndpoint:
     """What differs between the spot and the futures candle endpoint."""
@@ -97,6 +121,7 @@ class CandleEndpoint:
     zones: Mapping[str, int]  # the ``timezone`` parameter (futures only) in ms east of UTC
     unknown: Callable[[str], errors.GateError]
     row: Callable[[PairSpec, Candle], object]
+    layout: Callable[[PairSpec], Layout]  # ``row`` as bytes, from the model's integers
     default_limit: int = 100
     default_interval: str = "30m"
     window: int = 10_000  # only the last 10 000 points are reachable (ccxt#27887)
@@ -111,6 +136,7 @@ SPOT = CandleEndpoint(
     zones=MappingProxyType({}),
     unknown=errors.unknown_pair,
     row=spot_row,
+    layout=spot_layout,
 )
 
 FUTURES = CandleEndpoint(
@@ -125,6 +151,7 @@ FUTURES = CandleEndpoint(
     zones=MappingProxyType({"utc0": 0, "utc8": 8 * 3_600_000, "all": 0}),
     unknown=errors.unknown_contract,
     row=futures_row,
+    layout=futures_layout,
 )
 
 

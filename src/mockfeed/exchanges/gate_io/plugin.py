@@ -33,7 +33,7 @@ from mockfeed.exchanges.gate_io import candles, errors, faults, listings
 from mockfeed.exchanges.gate_io.params import Params
 from mockfeed.exchanges.gate_io.ratelimit import RateMeter, compile_routes, endpoint_of
 from mockfeed.exchanges.gate_io.streams import GateSession, StreamRules, futures_result, spot_result
-from mockfeed.exchanges.rows import RowCache, json_array
+from mockfeed.exchanges.rows import RowCache
 from mockfeed.market import Candle, Interval, MarketModel, PairSpec
 
 API = "/api/v4"
@@ -242,11 +242,10 @@ class _GateIo(ExchangePlugin):
             pair.name, query.interval, now_ms=request.now_ms, limit=query.limit,
             start_ms=query.start_ms, end_ms=query.end_ms,
         )
-        rows = self.rows.rows(
-            pair.name, query.interval, opens, request.now_ms,
-            lambda candle: orjson.dumps(endpoint.row(pair, candle)), variant=endpoint.market_param,
+        return self.rows.page(
+            pair.name, query.interval, opens, request.now_ms, endpoint.layout(pair),
+            variant=endpoint.market_param,
         )
-        return json_array(rows)
 
     # -- WebSocket ------------------------------------------------------------------------------
     def open_session(self, path: str, query: str) -> WsSession | WsReject:

@@ -102,10 +102,6 @@ def _answer(build: Callable[[], RestResponse]) -> RestResponse:
         return error.response()
 
 
-def _encoded_spot_row(candle: Candle) -> bytes:
-    return orjson.dumps(wire.spot_row(candle))
-
-
 def _api_of(path: str) -> Api:
     return Api.CONTRACT if path.startswith(CONTRACT_API + "/") or path == CONTRACT_API else Api.SPOT
 
@@ -196,7 +192,7 @@ class _Mexc(ExchangePlugin):
             start_ms=start,
             end_ms=None if end is None else end - 1,
         )
-        return self.rows.rows(pair.name, interval, opens, request.now_ms, _encoded_spot_row)
+        return self.rows.rows(pair.name, interval, opens, request.now_ms, wire.spot_layout(pair))
 
     def _exchange_info(self, request: RestRequest) -> RestResponse:
         return _answer(lambda: _spot_ok(self.exchange_info(request)))

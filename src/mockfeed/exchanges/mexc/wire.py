@@ -7,12 +7,14 @@ times in seconds, and volumes in contracts (``vol``, ``q``) next to quote amount
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Mapping
 from decimal import Decimal
 
 import orjson
 
+from mockfeed.exchanges import rows
 from mockfeed.exchanges.mexc.proto import mexc_push_pb2 as pb
 from mockfeed.market import Candle, Interval, PairSpec
 
@@ -88,6 +90,17 @@ def spot_row(candle: Candle) -> list[object]:
         end_ms(candle),
         plain(candle.quote_volume),
     ]
+
+
+@functools.cache
+def spot_layout(pair: PairSpec) -> rows.Layout:
+    """:func:`spot_row`, encoded from the model's integers."""
+    tick, lot = pair.tick_size, pair.lot_size
+    return rows.Layout(
+        "[", rows.integer(0), ',"', rows.plain(2, tick), '","', rows.plain(3, tick), '","',
+        rows.plain(4, tick), '","', rows.plain(5, tick), '","', rows.plain(6, lot), '",',
+        rows.integer(1, offset=1), ',"', rows.plain(7, tick * lot), '"]',
+    )
 
 
 def spot_channel(symbol: str, interval: Interval) -> str:

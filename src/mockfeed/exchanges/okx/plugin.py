@@ -8,6 +8,7 @@ nine strings, the ``confirm`` flag and OKX's error codes.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import math
 from collections.abc import Callable, Iterable, Mapping
@@ -32,6 +33,7 @@ from mockfeed.exchanges.okx.bars import CANDLE_BARS, HISTORY_BARS, WS_BARS
 from mockfeed.exchanges.okx.limits import okx_limits
 from mockfeed.exchanges.okx.params import Params
 from mockfeed.exchanges.okx.streams import OkxSession
+from mockfeed.exchanges.rows import Field, Layout, RowCache, flag, integer, plain
 from mockfeed.market import Candle, Interval, MarketModel, PairSpec
 
 API = "/api/v5"
@@ -78,6 +80,16 @@ def _swap_volumes(candle: Candle, ct_val: Decimal) -> Volumes:
     return candle.volume / ct_val, candle.volume, candle.quote_volume
 
 
+def _spot_raw_volumes(pair: PairSpec, ct_val: Decimal) -> tuple[Field, Field, Field]:
+    """:func:`_spot_volumes` over the model's integers (columns of a raw candle)."""
+    return plain(6, pair.lot_size), plain(7, pair.tick_size * pair.lot_size), plain(7, pair.tick_size * pair.lot_size)
+
+
+def _swap_raw_volumes(pair: PairSpec, ct_val: Decimal) -> tuple[Field, Field, Field]:
+    """:func:`_swap_volumes` over the model's integers (columns of a raw candle)."""
+    return plain(6, pair.lot_size / ct_val), plain(6, pair.lot_size), plain(7, pair.tick_size * pair.lot_size)
+
+
 def _spot_fields(pair: PairSpec, ct_val: Decimal) -> dict[str, object]:
     lot = num(pair.lot_size)
     return {
@@ -112,6 +124,7 @@ class Product:
     suffix: str  # instId = BASE-QUOTE + suffix
     fields: Callable[[PairSpec, Decimal], dict[str, object]]
     volumes: Callable[[Candle, Decimal], Volumes]
+    raw_volumes: Callable[[PairSpec, Decimal], tuple[Field, Field, Field]]
 
 
 SPOT = Product(
@@ -121,6 +134,7 @@ SPOT = Product(
     suffix="",
     fields=_spot_fields,
     volumes=_spot_volumes,
+    raw_volumes=_spot_raw_volumes,
 )
 
 PERPETUAL = Product(
@@ -130,6 +144,7 @@ PERPETUAL = Product(
     suffix="-SWAP",
     fields=_swap_fields,
     volumes=_swap_volumes,
+    raw_volumes=_swap_raw_volumes,
 )
 
 
@@ -186,6 +201,8 @@ class _Okx(ExchangePlugin):
         self.idle_timeout_s = IDLE_TIMEOUT_S
         self._connections = itertools.count(1)
         self.limits = okx_limits()
+        self.rows = RowCache(model)  # encoded rows of closed candles
+        self.layouts = {p.name: self.row_layout(p) for p in self.pairs}
 
     def inst_id(self, pair: PairSpec) -> str:
         """The native instrument id (``BTC-USDT``, ``BTC-USDT-SWAP``)."""
@@ -205,6 +222,15 @@ class _Okx(ExchangePlugin):
             num(vol_quote),
             "1" if candle.closed else "0",
         ]
+
+    def row_layout(self, pair: PairSpec) -> Layout:
+        """:meth:`candle_row` as a :class:`Layout` of the model's integers."""
+        tick = pair.tick_size
+        vol, vol_ccy, vol_quote = self.product.raw_volumes(pair, self.contract_values[pair.name])
+        return Layout(
+            '["', integer(0), '","', plain(2, tick), '","', plain(3, tick), '","', plain(4, tick), '","',
+            plain(5, tick), '","', vol, '","', vol_ccy, '","', vol_quote, '","', flag("0", "1"), '"]',
+        )
 
     # -- REST -----------------------------------------------------------------------------------
     def routes(self) -> Mapping[tuple[str, str], RestHandler]:
@@ -241,12 +267,12 @@ class _Okx(ExchangePlugin):
 
     def _candles_handler(self, endpoint: Endpoint) -> RestHandler:
         def handler(request: RestRequest) -> RestResponse:
-            return _reply(lambda: self.candle_rows(request, endpoint))
+            return _reply(lambda: orjson.Fragment(self.candle_page(request, endpoint)))
 
         return handler
 
-    def candle_rows(self, request: RestRequest, endpoint: Endpoint) -> list[list[str]]:
-        """The rows of a candle request, newest first; :class:`errors.OkxError` if refused.
+    def candle_page(self, request: RestRequest, endpoint: Endpoint) -> bytes:
+        """The rows of a candle request as a JSON array, newest first; :class:`errors.OkxError` if refused.
 
         ``after`` and ``before`` are exclusive bounds on the open time; of the candles between them
         the newest ``limit`` are returned (``before`` alone therefore gives the latest data).
@@ -262,14 +288,12 @@ class _Okx(ExchangePlugin):
             raise errors.no_instrument()
         interval, now = endpoint.bars[code], request.now_ms
         end = now if after is None else min(after - 1, now)
-        candles = self.model.candles(pair.name, interval, now_ms=now, limit=limit, end_ms=end)
+        opens = self.model.open_times(pair.name, interval, now_ms=now, limit=limit, end_ms=end)
         floors = [endpoint.oldest_open(code, interval, now), None if before is None else before + 1]
         floor = max((f for f in floors if f is not None), default=None)
-        return [
-            self.candle_row(pair, c)
-            for c in reversed(candles)
-            if floor is None or c.open_time >= floor
-        ]
+        if floor is not None:
+            opens = opens[bisect.bisect_left(opens, floor):]
+        return self.rows.page(pair.name, interval, opens, now, self.layouts[pair.name], newest_first=True)
 
     def _instruments(self, request: RestRequest) -> RestResponse:
         return _reply(lambda: self.instrument_rows(request))

@@ -20,6 +20,7 @@ use the connection's number (connections counted from 0 in accept order) and its
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import itertools
 import math
@@ -260,6 +261,10 @@ class Conditions:
         return self.latency_ms > 0 or self.jitter_ms > 0
 
 
+#: Condition keys one REST route may override.
+ROUTE_KEYS = ("latency_ms", "jitter_ms", "error_rate", "timeout_rate", "timeout_ms", "maintenance")
+
+
 class ConditionsHolder:
     """One exchange's current conditions and request counter, read by the runtime on every request."""
 
@@ -269,6 +274,8 @@ class ConditionsHolder:
         self._numbers = itertools.count()
         self._connections = itertools.count()
         self._watchers: list[Callable[[Conditions, Conditions], None]] = []
+        self._routes: dict[str, dict[str, Any]] = {}  # path pattern -> its own condition keys
+        self._route_cache: dict[str, tuple[Conditions, Conditions]] = {}  # pattern -> (base, effective)
 
     def watch(self, watcher: Callable[[Conditions, Conditions], None]) -> None:
         """Call ``watcher(old, new)`` after every change (e.g. to close WebSockets for maintenance)."""
@@ -303,9 +310,52 @@ class ConditionsHolder:
             self._numbers = itertools.count()
             self._connections = itertools.count()
 
-    def next_request(self) -> tuple[Conditions, int]:
-        """The conditions and the number of a newly arrived request."""
-        return self._conditions, next(self._numbers)
+    def next_request(self, path: str = "") -> tuple[Conditions, int]:
+        """The conditions for a newly arrived request on ``path``, and its number."""
+        return self.for_path(path), next(self._numbers)
+
+    @property
+    def routes(self) -> dict[str, dict[str, Any]]:
+        """Per-route overrides: a path (``*`` matches anything, e.g. ``/api/v3/*``) to its own keys."""
+        return {pattern: dict(keys) for pattern, keys in self._routes.items()}
+
+    def set_routes(self, routes: Mapping[str, Mapping[str, Any]]) -> None:
+        """Replace every route's overrides, all or nothing; ValueError naming the route and key.
+
+        Keys are those of :data:`ROUTE_KEYS`; a request takes the first pattern that matches its
+        path, in the order given, on top of the exchange's conditions.
+        """
+        checked: dict[str, dict[str, Any]] = {}
+        for pattern, keys in routes.items():
+            if not isinstance(pattern, str) or not pattern.startswith("/"):
+                raise ValueError(f"a route is a path starting with '/', got {pattern!r}")
+            if not isinstance(keys, Mapping):
+                raise ValueError(f"{pattern}: expected an object of condition keys")
+            for key in keys:
+                if key not in ROUTE_KEYS:
+                    raise ValueError(f"{pattern}: {key!r} cannot be set per route; expected some of {', '.join(ROUTE_KEYS)}")
+            try:
+                Conditions().updated(keys)
+            except ValueError as error:
+                raise ValueError(f"{pattern}: {error}") from None
+            if keys:
+                checked[pattern] = dict(keys)
+        self._routes = checked
+        self._route_cache = {}
+
+    def for_path(self, path: str) -> Conditions:
+        """The conditions a request on ``path`` is under: the exchange's, with the first matching
+        route's overrides on top."""
+        base = self._conditions
+        if not self._routes or not path:
+            return base
+        for pattern, keys in self._routes.items():
+            if pattern == path or ("*" in pattern and fnmatch.fnmatchcase(path, pattern)):
+                cached = self._route_cache.get(pattern)
+                if cached is None or cached[0] is not base:
+                    cached = self._route_cache[pattern] = (base, base.updated(keys))
+                return cached[1]
+        return base
 
     def next_connection(self) -> int:
         """The number of a newly accepted WebSocket connection (its fault draws depend on it)."""

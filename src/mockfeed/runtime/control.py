@@ -15,6 +15,8 @@ with its message. Features add their routes with :meth:`ControlApp.add` or :meth
     GET   /conditions/{exchange}        {"latency_ms": 0.0, "jitter_ms": 0.0, "error_rate": 0.0, ...}
     PUT   /conditions/{exchange} {...}  replace all (absent keys: defaults)
     PATCH /conditions/{exchange} {...}  change only the keys given
+    GET   /conditions/{exchange}/routes {"/api/v3/klines": {"error_rate": 0.5}, "/api/v3/*": {...}}
+    PUT   /conditions/{exchange}/routes {...}  (and PATCH, merging by route) per-route REST overrides
 
 :func:`disconnect_routes` ends open WebSockets at once::
 
@@ -301,6 +303,20 @@ def conditions_routes(holders: Mapping[str, ConditionsHolder]) -> RouteTable:
 
         return {"GET": show, "PUT": replace, "PATCH": update}
 
+    def routes_of(holder: ConditionsHolder) -> dict[str, ControlHandler]:
+        def show(request: ControlRequest) -> ControlResponse:
+            return ControlResponse(200, holder.routes)
+
+        def change(request: ControlRequest, merge: bool) -> ControlResponse:
+            body = request.json_object()
+            try:
+                holder.set_routes({**holder.routes, **body} if merge else body)
+            except ValueError as refused:
+                raise BadRequest(str(refused)) from None
+            return ControlResponse(200, holder.routes)
+
+        return {"GET": show, "PUT": lambda r: change(r, merge=False), "PATCH": lambda r: change(r, merge=True)}
+
     def change_all(request: ControlRequest, patch: bool) -> ControlResponse:
         change = request.json_object()
         try:  # checked for every exchange before any changes: all or nothing
@@ -322,6 +338,7 @@ def conditions_routes(holders: Mapping[str, ConditionsHolder]) -> RouteTable:
     }}
     for name, holder in holders.items():
         table[f"/conditions/{name}"] = routes_for(holder)
+        table[f"/conditions/{name}/routes"] = routes_of(holder)
     return table
 
 

@@ -70,7 +70,7 @@ class RestApp:
 
     async def _answer(self, scope: Scope, body: bytes) -> RestResponse:
         """The answer under the current conditions: after their latency, maybe an injected fault."""
-        conditions, number = self.conditions.next_request()
+        conditions, number = self.conditions.next_request(scope["path"])
         self.requests += 1
         exchange = self.conditions.exchange
         delay = conditions.delay_ms(exchange, number)

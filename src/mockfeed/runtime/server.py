@@ -102,6 +102,15 @@ class ExchangeServer:
         self.faults.conditions = value
 
     @property
+    def route_conditions(self) -> dict[str, dict[str, object]]:
+        """Per-route REST overrides, e.g. ``{"/api/v3/klines": {"error_rate": 0.5}}`` (``*`` globs)."""
+        return self.faults.routes
+
+    @route_conditions.setter
+    def route_conditions(self, routes: Mapping[str, Mapping[str, object]]) -> None:
+        self.faults.set_routes(routes)
+
+    @property
     def ws_url(self) -> str:
         """Base URL of the WebSocket listener, e.g. ``ws://127.0.0.1:9101``."""
         scheme = "wss" if self.tls else "ws"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import json
 import logging
 import os
@@ -160,6 +161,10 @@ def build_parser() -> argparse.ArgumentParser:
         "turns off what a config file turns on, likewise --no-maintenance and --no-stall)",
     )
     parser.add_argument(
+        "--max-ws-connections", type=int, metavar="N",
+        help="open WebSockets allowed per exchange; handshakes beyond get HTTP 503 (default 10000)",
+    )
+    parser.add_argument(
         "--workers", type=int, metavar="N",
         help="serve from N processes sharing the ports (SO_REUSEPORT), identical data (default 1)",
     )
@@ -230,6 +235,7 @@ def _flag_options(given: dict[str, Any]) -> dict[str, object]:
     if "exchange" in given:
         out["exchanges"] = resolve_exchanges(given["exchange"])
     for key in ("host", "port", "ws_port", "seed", "speed", "start", "control_token", "tls_cert", "tls_key",
+                "max_ws_connections",
                 "scenario"):
         if key in given:
             out[key] = given[key]
@@ -293,7 +299,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if given.get("print_config"):
         print(config_file.dump(config), end="")
         return 0
-    if config.host not in ("127.0.0.1", "localhost", "::1"):
+    if exposed(config.host):
         logging.getLogger("mockfeed").warning("binding %s: reachable beyond this machine", config.host)
     try:
         if workers > 1:
@@ -309,6 +315,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"mockfeed: cannot listen: {cause}", file=sys.stderr)
         return 1
     return 0
+
+
+def exposed(host: str) -> bool:
+    """Whether binding ``host`` makes the server reachable from other machines (not loopback)."""
+    if host == "localhost":
+        return False
+    try:
+        return not ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return True  # a name: it may resolve to anything
 
 
 def _listen_error(error: BaseException) -> OSError | None:

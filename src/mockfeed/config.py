@@ -44,6 +44,15 @@ def _port(value: int | None) -> int | None:
     return value
 
 
+MAX_CONNECTION_CAP = 1_000_000
+
+
+def _connection_cap(value: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_CONNECTION_CAP:
+        raise ValueError(f"max_ws_connections must be an integer between 1 and {MAX_CONNECTION_CAP}, got {value!r}")
+    return value
+
+
 def _start(value: int | str | _dt.datetime | None) -> int | None:
     return None if value is None else parse_time(value)
 
@@ -98,6 +107,8 @@ class ServerConfig:
     ``control_token``, when set, is the bearer token every control request must carry
     (``Authorization: Bearer TOKEN``; others get 401).
 
+    ``max_ws_connections`` caps each exchange's open WebSockets (handshakes beyond it get HTTP 503).
+
     ``tls_cert`` (and ``tls_key`` unless the key is in the same PEM file) serve every listener over
     TLS: https and wss (see docs/reliability.md).
 
@@ -135,6 +146,7 @@ class ServerConfig:
     late_ms: float = 1000.0
     tls_cert: str | None = None
     tls_key: str | None = None
+    max_ws_connections: int = attrs.field(default=10_000, converter=_connection_cap)
     exchange_conditions: Mapping[ExchangeType, Mapping[str, Any]] = attrs.field(
         factory=dict, converter=_overrides, hash=False
     )

@@ -185,6 +185,12 @@ def _seed(value: Any, path: str) -> Options:
     return {"seed": value}
 
 
+def _max_ws_connections(value: Any, path: str) -> Options:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise _fail(path, f"expected a positive integer, got {value!r}")
+    return {"max_ws_connections": value}
+
+
 def _speed(value: Any, path: str) -> Options:
     try:
         return {"speed": check_speed(value)}
@@ -309,6 +315,7 @@ _READERS: dict[str, Callable[[Any, str], Options]] = {
     "control_port": _control_port,
     "control_token": _control_token,
     "seed": _seed,
+    "max_ws_connections": _max_ws_connections,
     "speed": _speed,
     "start": _start,
     "pairs": _pairs,
@@ -335,7 +342,8 @@ def dump(config: ServerConfig) -> str:
     lines.append(f"control_port = {_value('off' if config.control_port is None else config.control_port)}")
     if config.control_token is not None:
         lines.append(f"control_token = {_value(config.control_token)}")
-    lines += [f"seed = {config.seed}", f"speed = {_value(config.speed)}"]
+    lines += [f"seed = {config.seed}", f"max_ws_connections = {config.max_ws_connections}",
+              f"speed = {_value(config.speed)}"]
     if config.start is not None:
         lines.append(f"start = {_value(format_time(config.start))}")
     for spec in config.pairs:

@@ -62,6 +62,7 @@ class ExchangeServer:
         conditions: Conditions | None = None,
         tls: TlsFiles | None = None,
         reuse_port: bool = False,
+        max_connections: int = 10_000,
     ) -> None:
         self.exchange = exchange
         self.plugin = plugin
@@ -71,6 +72,7 @@ class ExchangeServer:
         self._ports = ports
         self.tls = tls
         self.reuse_port = reuse_port  # several processes serve the same ports (--workers)
+        self.max_connections = max_connections
         self.faults = ConditionsHolder(exchange.value, conditions)
         self.hub = Hub(plugin, model, clock, self.faults)
         self.faults.watch(self._conditions_changed)
@@ -236,6 +238,10 @@ class ExchangeServer:
         try:
             if conditions.maintenance:
                 session: WsSession | WsReject = self._maintenance_refusal(path)
+            elif len(self.connections) >= self.max_connections:
+                log.warning("%s: refusing a WebSocket: %d open (max_ws_connections)", self.exchange,
+                            len(self.connections))
+                session = WsReject(503, b"Service Unavailable: too many connections")
             else:
                 session = self.plugin.open_session(path, query)
         except Exception:
@@ -310,6 +316,7 @@ class Server:
             self.exchanges[exchange] = ExchangeServer(
                 exchange, plugin, self.model, self.clock, config.host, ports,
                 config.conditions_for(exchange), tls, reuse_port=placement is not None,
+                max_connections=config.max_ws_connections,
             )
         self.control: ControlServer | None = None
         if config.control_port is not None:

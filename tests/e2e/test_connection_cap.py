@@ -54,3 +54,32 @@ def test_binding_beyond_loopback_logs_a_warning() -> None:
         process.terminate()
         _, err = process.communicate(timeout=15)
     assert "binding 0.0.0.0: reachable beyond this machine" in err
+
+
+@pytest.mark.mockfeed(exchanges=["okx_spot"], rate_limits=True)
+async def test_okx_refuses_a_fourth_connection_attempt_in_a_second(
+    autojump_clock: trio.MockClock, mockfeed_server: Server
+) -> None:
+    """OKX allows 3 connection requests per second per IP (with rate limits on); a 4th gets 429,
+    and a second later connections are accepted again."""
+    url = mockfeed_server["okx_spot"].ws_url + "/ws/v5/business"
+    for _ in range(3):
+        async with open_websocket_url(url):
+            pass
+    with pytest.raises(ConnectionRejected) as refused:
+        async with open_websocket_url(url):
+            pass
+    assert refused.value.status_code == 429
+    await trio.sleep(1.0)
+    async with open_websocket_url(url) as ws:
+        await ws.send_message("ping")
+        assert await ws.get_message() == "pong"
+
+
+@pytest.mark.mockfeed(exchanges=["okx_spot"])
+async def test_connection_attempts_are_free_with_rate_limits_off(mockfeed_server: Server) -> None:
+    """The default: no connection-rate limit."""
+    url = mockfeed_server["okx_spot"].ws_url + "/ws/v5/business"
+    for _ in range(6):
+        async with open_websocket_url(url):
+            pass

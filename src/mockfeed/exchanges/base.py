@@ -194,6 +194,14 @@ class ExchangePlugin(abc.ABC):
     #: Seconds after which the exchange closes every WebSocket (None: never); the ``ws_lifetime_s``
     #: network condition overrides it.
     ws_lifetime: float | None = None
+    #: New WebSocket connections allowed per client IP: ``(count, window seconds)`` as the exchange
+    #: documents it (None: no such limit). Enforced when the ``rate_limits`` condition is on; a
+    #: handshake beyond gets :meth:`connection_refusal`.
+    ws_connection_limit: tuple[int, float] | None = None
+
+    def connection_refusal(self, retry_after_s: float) -> WsReject:
+        """The answer to a handshake over :attr:`ws_connection_limit` (default: HTTP 429)."""
+        return WsReject(429, b"Too many connection attempts; retry after %d s" % max(1, round(retry_after_s)))
 
     def __init__(self, model: MarketModel, pairs: Iterable[PairSpec]) -> None:
         self.model = model

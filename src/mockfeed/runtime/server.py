@@ -20,6 +20,7 @@ from trio_websocket import ConnectionClosed, WebSocketRequest, WebSocketServer, 
 from mockfeed.config import ServerConfig
 from mockfeed.exchanges import ExchangeType, create_plugin
 from mockfeed.exchanges.base import ExchangePlugin, FaultKind, RestRequest, WsReject, WsSession
+from mockfeed.exchanges.ratelimit import SlidingWindow
 from mockfeed.market import MarketModel
 from mockfeed.market.clock import Clock, ScaledClock, parse_time
 from mockfeed.market.scenario import bind
@@ -80,6 +81,7 @@ class ExchangeServer:
             clock.watch(self.hub.wake)
         self.connections: set[Connection] = set()
         self._ids = itertools.count(1)
+        self._attempts: SlidingWindow | None = None  # connection attempts per IP, under rate limits
         self.rest_port = 0
         self.ws_port = 0
         self.rest_app: RestApp | None = None  # once serving
@@ -222,6 +224,22 @@ class ExchangeServer:
             closed = self.disconnect(code=1001)
             log.info("%s: maintenance, closed %d WebSocket(s)", self.exchange, closed)
 
+    def _over_connection_limit(self, request: WebSocketRequest, conditions: Conditions) -> WsReject | None:
+        """The exchange's refusal when this client IP opened too many connections lately (only
+        with rate limits on), else None."""
+        limit = self.plugin.ws_connection_limit
+        if limit is None or not conditions.rate_limits:
+            return None
+        if self._attempts is None:
+            self._attempts = SlidingWindow(limit[0], round(limit[1] * 1000))
+        remote = request.remote
+        ip = getattr(remote, "address", remote)
+        decision = self._attempts.hit(str(ip), int(trio.current_time() * 1000))
+        if decision.admitted:
+            return None
+        log.info("%s: refusing a WebSocket from %s: over %d per %gs", self.exchange, ip, *limit)
+        return self.plugin.connection_refusal(decision.retry_after_ms / 1000)
+
     def _maintenance_refusal(self, path: str) -> WsReject:
         """A handshake during maintenance: HTTP 503 with the exchange's REST maintenance body."""
         probe = RestRequest("GET", path, (), b"", self.clock.now_ms())
@@ -238,6 +256,8 @@ class ExchangeServer:
         try:
             if conditions.maintenance:
                 session: WsSession | WsReject = self._maintenance_refusal(path)
+            elif (refusal := self._over_connection_limit(request, conditions)) is not None:
+                session = refusal
             elif len(self.connections) >= self.max_connections:
                 log.warning("%s: refusing a WebSocket: %d open (max_ws_connections)", self.exchange,
                             len(self.connections))

@@ -452,6 +452,7 @@ class _Binance(ExchangePlugin):
 
 class BinanceSpot(_Binance):
     """Binance spot (``api.binance.com``, ``stream.binance.com``)."""
+    ws_connection_limit = (300, 300.0)  # "300 connection attempts per 5 minutes per IP"
 
     product = SPOT
     exchange = ExchangeType.BINANCE_SPOT

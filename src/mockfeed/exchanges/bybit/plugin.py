@@ -111,6 +111,8 @@ class _Bybit(ExchangePlugin):
     often sessions check. Both may be lowered on an instance before connections open (tests).
     """
 
+    ws_connection_limit = (500, 300.0)  # "500 new connections per 5 min per IP"
+
     product: Product
     idle_timeout_s: float = 600.0
     idle_check_s: float = 5.0

@@ -52,6 +52,8 @@ class CoinbaseAdvancedTrade(ExchangePlugin):
     Product ids are the canonical pair names (``BTC-USDT``), which is Coinbase's own spelling.
     """
 
+    ws_connection_limit = (8, 1.0)  # "8 connections per second per IP"
+
     exchange = ExchangeType.COINBASE_ADVANCED_TRADE
     #: Seconds a subscribed connection may go without any message before it is closed: Coinbase
     #: says "most channels close within 60-90 s if no updates are sent" (the lower end; tests may

@@ -165,6 +165,7 @@ PERPETUAL = Product(
 
 class _Kucoin(ExchangePlugin):
     """The shared KuCoin implementation; subclasses only pick a :class:`Product`."""
+    ws_connection_limit = (30, 60.0)  # "30 connects per minute"
 
     product: Product
 

@@ -363,6 +363,7 @@ def _contract_info(pair: PairSpec) -> dict[str, object]:
 
 class MexcSpot(_Mexc):
     """MEXC spot (``api.mexc.com/api/v3``, ``wbs-api.mexc.com/ws`` with protobuf pushes)."""
+    ws_lifetime = 24 * 3600.0  # "a connection is valid for at most 24 hours"
 
     product = SPOT
     exchange = ExchangeType.MEXC_SPOT

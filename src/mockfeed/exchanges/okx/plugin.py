@@ -188,6 +188,7 @@ def _reply(build: Callable[[], object]) -> RestResponse:
 
 class _Okx(ExchangePlugin):
     """The shared OKX implementation; subclasses only pick a :class:`Product`."""
+    ws_connection_limit = (3, 1.0)  # "3 connection requests per second per IP"
 
     product: Product
     heartbeat = None  # no server protocol pings: OKX relies on the client's text ``ping``

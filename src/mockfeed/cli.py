@@ -28,7 +28,6 @@ from mockfeed.runtime.conditions import (
     check_seed,
 )
 from mockfeed.runtime.server import Server
-from mockfeed.workers import check_workers, supervise
 
 EXIT_USAGE = 2
 TOKEN_ENV = "MOCKFEED_CONTROL_TOKEN"  # the control token when --control-token is not given
@@ -292,7 +291,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     try:
         config = effective_config(given, os.environ)
-        workers = check_workers(given.get("workers", 1))
+        workers = given.get("workers", 1)
+        if workers != 1:
+            from mockfeed.workers import check_workers  # several processes: import it only then
+
+            check_workers(workers)
     except (ValueError, NotAvailable, PairError) as error:
         print(f"mockfeed: {error}", file=sys.stderr)
         return EXIT_USAGE
@@ -303,6 +306,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.getLogger("mockfeed").warning("binding %s: reachable beyond this machine", config.host)
     try:
         if workers > 1:
+            from mockfeed.workers import supervise
+
             log_settings = (given.get("log_level", "WARNING"), given.get("log_format", "text"),
                             bool(given.get("trace")))
             return trio.run(supervise, config, workers, bool(given.get("ready_json")), log_settings)

@@ -33,8 +33,14 @@ async def test_one_connection_gets_its_own_loss_and_the_other_is_untouched(mockf
     async with open_websocket_url(mockfeed_server.ws_url + STREAM) as one, \
             open_websocket_url(mockfeed_server.ws_url + STREAM) as two, \
             httpx.AsyncClient(base_url=mockfeed_server.control_url) as control:
-        await one.get_message()
-        await two.get_message()
+        # The stream's first pass has pushed (to whoever had subscribed by then); both are
+        # subscribed once their replies come. A later subscriber waits for the cadence, slowed here
+        # to once an hour, so from now on only our push_now() calls push.
+        with trio.fail_after(10):
+            while not hub.pushes:
+                await trio.sleep(0.001)
+        await _drain(one, 0)
+        await _drain(two, 0)
         listed = (await control.get("/connections")).json()["binance_spot"]
         assert [c["path"] for c in listed] == [STREAM, STREAM]
         assert all([(s["pair"], s["interval"]) for s in c["subscriptions"]] == [("BTC-USDT", "1m")] for c in listed)

@@ -7,7 +7,7 @@ from typing import Any
 
 from hypercorn.config import Config
 
-SEND_TIMEOUT = 10.0  # seconds a REST connection may stall with unsent response data, then reset
+SEND_TIMEOUT = 4.0  # seconds a REST connection may stall with unsent response data, then reset
 
 
 class BoundedConfig(Config):

@@ -21,6 +21,7 @@ from trio_websocket import WebSocketConnection
 
 from mockfeed.exchanges.base import Message
 from mockfeed.runtime import internals
+from mockfeed.runtime.conditions import Conditions
 from mockfeed.runtime.frames import Push, encode_frame
 from mockfeed.runtime.lanes import Lane
 
@@ -49,7 +50,7 @@ class Outbox:
         "_fast", "_sock",
         "_broken", "_flushing", "_open", "_pending", "_pending_bytes", "_pending_count",
         "_personalize", "_progress", "_queued", "_spawn", "_stream", "_tls", "_written",
-        "lane", "on_slow", "slow",
+        "_lane", "lane_number", "on_slow", "slow",
     )
 
     def __init__(
@@ -67,7 +68,8 @@ class Outbox:
         self._personalize = personalize
         self.on_slow = on_slow
         self.slow = False
-        self.lane = Lane(0)  # fault state (loss, delays); the connection sets its real number
+        self.lane_number = 0  # this connection's number for fault draws (set by the connection)
+        self._lane: Lane | None = None  # its fault state, made the first time a fault needs it
         self._open = True  # data frames may still be written (no close frame sent or requested)
         self._broken = False  # the socket failed or was reset: nothing will be written any more
         self._fast = personalize is None and tls is None  # deliver() may write straight away
@@ -78,6 +80,23 @@ class Outbox:
         self._queued = 0  # bytes ever queued, and of those, written: for OutboxStream.send_all
         self._written = 0
         self._progress: trio.Event | None = None
+
+    @property
+    def lane(self) -> Lane:
+        """This connection's fault state (loss, delays, own conditions), made on first use: an
+        idle connection under a perfect network never needs one."""
+        if self._lane is None:
+            self._lane = Lane(self.lane_number)
+        return self._lane
+
+    def conditions(self, base: Conditions) -> Conditions:
+        """The conditions this connection is under (``base`` unless it has its own keys)."""
+        return base if self._lane is None else self._lane.conditions(base)
+
+    @property
+    def overridden(self) -> bool:
+        """Whether this connection has condition keys of its own."""
+        return self._lane is not None and self._lane.overrides is not None
 
     def deliver(self, push: Push) -> None:
         """Write a shared push now, or queue it behind what is already waiting. Never blocks."""

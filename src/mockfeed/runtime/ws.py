@@ -86,7 +86,7 @@ class Connection:
         self.heartbeat = heartbeat
         self.outbox = attach(ws, self._spawn, session.personalize if session.personalizes else None)
         self.outbox.on_slow = self._on_slow
-        self.outbox.lane.number = number
+        self.outbox.lane_number = number
         self.lifetime = lifetime
         self._life_timer: Timer | None = None
         self._ping_timer: Timer | None = None
@@ -151,7 +151,7 @@ class Connection:
         self.session.rate_limits = self.hub.faults.conditions.rate_limits
 
     def _apply(self, actions: list[Action]) -> None:
-        conditions = self.outbox.lane.conditions(self.hub.faults.conditions)
+        conditions = self.outbox.conditions(self.hub.faults.conditions)
         if conditions.delays_ws:
             self._apply_later(actions, conditions)
         else:
@@ -210,8 +210,8 @@ class Connection:
         return {
             "id": self.id, "peer": self.outbox.peer, "path": self.path, "opened_ms": self.opened_ms,
             "subscriptions": subscriptions, "backlog": self.outbox.backlog,
-            "overrides": dict(self.outbox.lane.overrides or {}),
-            "conditions": self.outbox.lane.conditions(self.hub.faults.conditions).to_json(),
+            "overrides": dict(self.outbox.lane.overrides or {}) if self.outbox.overridden else {},
+            "conditions": self.outbox.conditions(self.hub.faults.conditions).to_json(),
         }
 
     def override(self, change: dict[str, object] | None) -> None:
@@ -282,7 +282,7 @@ class Connection:
             self._tasks.discard(scope)
 
     def _finish(self) -> None:
-        if self.outbox.lane.overrides is not None:
+        if self.outbox.overridden:
             self.hub.overridden -= 1
         self._finished = True
         for timer in (self._ping_timer, self._tick_timer, self._life_timer):

@@ -24,6 +24,7 @@ from mockfeed.market.scenario import (
     Scenario,
     ScenarioError,
     Trend,
+    Volatility,
     parse_duration,
 )
 from mockfeed.market.scenario_pair import ScenarioPairModel, ramp_step
@@ -73,6 +74,7 @@ def _check_row(row: RawCandle) -> None:
 
 spans = st.sampled_from(["1s", "7s", "1m", "90s", "5m", "17m", "1h", "2h", "3h"])
 gaps_between = st.integers(min_value=0, max_value=3 * 3600)
+wildness = st.sampled_from(["0.2", "0.5", "1.5", "3", "10", "100"])
 
 
 @st.composite
@@ -82,7 +84,7 @@ def scenarios(draw: st.DrawFn) -> list[Event]:
     t = draw(st.integers(min_value=-1800, max_value=1800))
     for _ in range(draw(st.integers(min_value=1, max_value=4))):
         t += draw(gaps_between)
-        kind = draw(st.sampled_from(["jump", "crash", "trend", "halt"]))
+        kind = draw(st.sampled_from(["jump", "crash", "trend", "halt", "volatility"]))
         over = draw(spans | st.just("0s")) if kind in ("jump", "crash") else draw(spans)
         at = T0 + t * 1000
         if kind == "jump":
@@ -91,6 +93,8 @@ def scenarios(draw: st.DrawFn) -> list[Event]:
             events.append(Crash(at=at, pct=draw(st.integers(1, 80)), over=over))
         elif kind == "trend":
             events.append(Trend(at=at, pct_per_day=draw(st.integers(-90, 90)), over=over))
+        elif kind == "volatility":
+            events.append(Volatility(at=at, over=over, factor=draw(wildness)))
         else:
             events.append(Halt(at=at, over=over))
         t += parse_duration(over)
@@ -323,3 +327,109 @@ def test_pagination_over_gaps_is_seamless(events: list[Event], start: int, code:
     before = model.opens(PAIR, interval, now_ms=now, limit=30, end_ms=last[0] - 1) if last else []
     assert [*before, *last] == newest
     assert all(model.candle(PAIR, interval, t, now) is not None for t in whole[:10] + newest[-10:])
+
+
+# -- volatility regimes --------------------------------------------------------------------------
+
+
+def _second(model: PairModel, t_s: int) -> RawCandle:
+    row = model._raw_one(SECOND, t_s * 1000, NOW)
+    assert row is not None
+    return row
+
+
+@pytest.mark.parametrize("factor", ["3", "0.2"])
+def test_volatility_multiplies_moves_around_the_start_price(factor: str) -> None:
+    """Inside a regime every price is P0 + k·(p - P0) (to the tick), P0 the model's price at its
+    start; base volumes and trades are the model's, quotes within a unit per side of a·q + b·v."""
+    k = Fraction(factor)
+    start_s = T0 // 1000 + 3_600
+    model, plain = _models([Volatility(at="+1h", over="2h", factor=factor)])
+    p0 = _second(plain, start_s)[2]
+    mine = _page(model, MINUTE, start_s * 1000, 120)
+    base = _page(plain, MINUTE, start_s * 1000, 120)
+    for row, theirs in zip(mine, base, strict=True):
+        assert row[2:6] == tuple((2 * (p0 + k * (p - p0)).numerator + (p0 + k * (p - p0)).denominator)
+                                 // (2 * (p0 + k * (p - p0)).denominator) for p in theirs[2:6])
+        assert (row[6], row[8], row[9]) == (theirs[6], theirs[8], theirs[9])
+        exact = k * theirs[7] + p0 * (1 - k) * theirs[6]
+        assert abs(row[7] - exact) <= 2
+        _check_row(row)
+    mine_range = max(r[3] for r in mine) - min(r[4] for r in mine)
+    base_range = max(r[3] for r in base) - min(r[4] for r in base)
+    assert abs(mine_range - k * base_range) <= 1
+
+
+def test_volatility_regime_is_continuous_at_both_ends() -> None:
+    """The regime starts at the model's price and the market goes on from the price it reached:
+    each second opens at the previous one's close across both edges, then moves like the model."""
+    start_s, end_s = T0 // 1000 + 3_600, T0 // 1000 + 3 * 3_600
+    model, plain = _models([Volatility(at="+1h", over="2h", factor=4)])
+    for edge in (start_s, end_s):
+        before, after = _second(model, edge - 1), _second(model, edge)
+        assert after[2] == before[5]
+    assert _second(model, start_s)[2] == _second(plain, start_s)[2]  # no jump at the start
+    later = _page(model, MINUTE, (end_s + 3_600) * 1000, 30)
+    base = _page(plain, MINUTE, (end_s + 3_600) * 1000, 30)
+    ratio = Fraction(_second(model, end_s)[2], _second(plain, end_s)[2])
+    for row, theirs in zip(later, base, strict=True):
+        assert abs(row[5] - ratio * theirs[5]) <= 1  # the model's moves, rescaled
+
+
+def test_wild_regime_is_tempered_above_a_tenth_of_its_start() -> None:
+    """×100 over a week: the factor is lowered so that the price stays at P0/10 or above; the candles
+    keep their invariants and the week aggregates its days."""
+    model, plain = _models([Volatility(at="+1h", over="7d", factor=100)])
+    p0 = _second(plain, T0 // 1000 + 3_600)[2]
+    now = T0 + 10 * 86_400_000
+    days = _page(model, DAY, DAY.floor(T0), 9, now=now)
+    assert p0 // 10 <= min(r[4] for r in days) <= p0 // 5  # tempered: 100 × would reach zero
+    for row in days:
+        _check_row(row)
+    hours = _page(model, HOUR, DAY.floor(T0) + 86_400_000, 24, now=now)
+    assert days[1][2:11] == _aggregate(hours)
+
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (lambda: Volatility(at="+1h", over="1h", factor=0), "above 0"),
+        (lambda: Volatility(at="+1h", over="1h", factor=-2), "above 0"),
+        (lambda: Volatility(at="+1h", over="1h", factor=1000), "at most 100"),
+        (lambda: Volatility(at="+1h", over="1h", factor="wild"), "factor is a number"),
+    ],
+)
+def test_bad_volatility_factors_are_refused(build: object, message: str) -> None:
+    """A factor is a number above 0 and at most 100."""
+    with pytest.raises(ScenarioError, match=message):
+        build()  # type: ignore[operator]
+
+
+@pytest.mark.parametrize(
+    ("events", "message"),
+    [
+        ([Jump(at="+1h", pct=5, over="1h"), Volatility(at="+90m", over="1h", factor=2)],
+         "a volatility overlaps a jump"),
+        ([Volatility(at="+1h", over="0s", factor=2)], "events[0]: a volatility needs a span"),
+    ],
+)
+def test_clashing_regimes_are_refused(events: list[Event], message: str) -> None:
+    """A regime is a price event: it may not overlap another, and needs a span."""
+    with pytest.raises(ScenarioError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        Scenario(events).check([PAIR], T0)
+
+
+def test_set_scenario_swaps_every_pair_and_counts_generations() -> None:
+    """MarketModel.set_scenario replaces the pair models at once; None restores the plain ones
+    (the very objects, caches and all)."""
+    specs = [pair_spec(PAIR), pair_spec("ETH-USDT")]
+    model = MarketModel(specs, seed=SEED)
+    plain = dict(model.pairs)
+    before = model.raw_candles(PAIR, HOUR, now_ms=NOW, limit=30)
+    model.set_scenario(Scenario([Volatility(at="+1h", over="3h", factor=5, pair=PAIR)]).at(T0))
+    assert model.generation == 1
+    assert isinstance(model.pair(PAIR), ScenarioPairModel) and model.pair("ETH-USDT") is plain["ETH-USDT"]
+    assert model.raw_candles(PAIR, HOUR, now_ms=NOW, limit=30) != before
+    model.set_scenario(None)
+    assert model.generation == 2 and model.pairs == plain
+    assert model.raw_candles(PAIR, HOUR, now_ms=NOW, limit=30) == before

@@ -245,7 +245,8 @@ class RowCache:
     forming candle is kept only for the second it was computed in, since it changes every second.
     ``variant`` separates encodings of the same candle (precision, row layout...). Whole pages of
     closed rows are also kept, joined, up to ``max_page_bytes`` (least recently used dropped first),
-    so a page asked for again costs one lookup and one copy.
+    so a page asked for again costs one lookup and one copy. Everything is dropped when the model's
+    scenario changes (:attr:`MarketModel.generation`).
     """
 
     def __init__(self, model: MarketModel, max_rows: int = 50_000, max_page_bytes: int = 8 << 20) -> None:
@@ -258,6 +259,16 @@ class RowCache:
         #: By page: (its closed rows joined, the last rows after them, the last body).
         self._pages: OrderedDict[tuple[object, ...], tuple[bytes, list[bytes], bytes]] = OrderedDict()
         self._page_bytes = 0
+        self._generation = model.generation
+
+    def _check_generation(self) -> None:
+        """Forget every row and page if the model's scenario changed since they were encoded."""
+        if self._generation != self.model.generation:
+            self._generation = self.model.generation
+            self._series.clear()
+            self._forming.clear()
+            self._pages.clear()
+            self._count = self._page_bytes = 0
 
     def info(self) -> dict[str, int]:
         """Rows and page bytes held, and their bounds."""
@@ -293,6 +304,7 @@ class RowCache:
     ) -> bytes:
         """The JSON array of the rows for ``opens``: consecutive open times, ascending (as
         :meth:`MarketModel.opens` gives them), written oldest first or ``newest_first``."""
+        self._check_generation()
         closed = bisect_left(opens, interval.floor(now_ms))  # only these never change
         memo_key = (pair, interval, variant, newest_first, closed and opens[0], closed and opens[closed - 1], closed)
         memo = self._pages.get(memo_key) if closed else None
@@ -328,6 +340,7 @@ class RowCache:
         variant: Hashable,
     ) -> list[bytes | None]:
         """Rows for ``opens``, aligned with them (None where no candle exists)."""
+        self._check_generation()
         key = (pair, interval, variant)
         series = self._series.get(key)
         if series is None:

@@ -648,11 +648,32 @@ class MarketModel:
     ) -> None:
         self.seed = seed
         self.history_start_ms = history_start_ms
-        self.pairs: dict[str, PairModel] = {
-            p.name: (scenario and scenario.pair_model(p, seed, history_start_ms, cache_size, backend))
-            or PairModel(p, seed, history_start_ms, cache_size, backend)
-            for p in pairs
-        }
+        self._cache_size = cache_size
+        self._backend: Backend = backend
+        #: The plain model of each pair (scenario models compute from it, and share its caches).
+        self._plain = {p.name: PairModel(p, seed, history_start_ms, cache_size, backend) for p in pairs}
+        self.pairs: dict[str, PairModel] = self._with(scenario)
+        #: Counts scenario changes: whatever was computed from the candles of an older generation
+        #: (encoded rows, pages) is stale.
+        self.generation = 0
+
+    def _with(self, scenario: Bound | None) -> dict[str, PairModel]:
+        out: dict[str, PairModel] = {}
+        for name, plain in self._plain.items():
+            touched = scenario and scenario.pair_model(
+                plain.spec, self.seed, self.history_start_ms, self._cache_size, self._backend, plain
+            )
+            out[name] = touched or plain
+        return out
+
+    def set_scenario(self, scenario: Bound | None) -> None:
+        """Serve ``scenario`` (None: the plain market) from now on, for every pair at once.
+
+        History is rewritten: candles already served may differ when asked again. Raises
+        :class:`~mockfeed.market.scenario.ScenarioError` (changing nothing) if it does not fit.
+        """
+        self.pairs = self._with(scenario)
+        self.generation += 1
 
     def pair(self, name: str) -> PairModel:
         """The model of one canonical pair (``KeyError`` if not configured)."""

@@ -1,5 +1,5 @@
-"""Scripted market events: jumps, crashes, trends, halts, listings, gaps and exchange maintenance
-windows, deterministic.
+"""Scripted market events: jumps, crashes, trends, halts, volatility regimes, listings, gaps and
+exchange maintenance windows, deterministic.
 
 An event happens ``at`` an absolute time (epoch ms, or ISO 8601) or an offset from the server's
 start (``"+2h"``), for one pair or all (``pair=None``), and lasts ``over`` a span (``"5m"``,
@@ -40,6 +40,7 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "Trend",
+    "Volatility",
     "bind",
     "parse_duration",
     "resolve_time",
@@ -48,6 +49,7 @@ __all__ = [
 _DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 _OFFSET = re.compile(r"^\+(.+)$")
 _UNIT_S = (86_400, 3_600, 60, 1)
+MAX_VOLATILITY = 100  # times the model's moves
 EARLIEST_S = 1_483_228_800  # 2017-01-01: no event may come before the model's history
 LATEST_S = 4_102_444_800  # 2100-01-01
 
@@ -154,6 +156,18 @@ def _rate(value: object) -> Fraction:
     return _percent(value)
 
 
+def _wildness(value: object) -> Fraction:
+    try:
+        factor = _percent(value)
+    except ScenarioError:
+        raise ScenarioError(f"a volatility factor is a number, not {value!r}") from None
+    if not 0 < factor <= MAX_VOLATILITY:
+        raise ScenarioError(
+            f"a volatility factor is above 0 and at most {MAX_VOLATILITY}, not {float(factor)}"
+        )
+    return factor
+
+
 @attrs.frozen(slots=True)
 class Jump:
     """The price moves by ``pct`` percent (negative: down) over ``over`` (a linear ramp), and
@@ -192,6 +206,21 @@ class Halt:
 
     at: int | str | _dt.datetime = attrs.field(converter=_check_time)
     over: str | _dt.timedelta = attrs.field(converter=_span)
+    pair: str | None = attrs.field(default=None, converter=_pair, kw_only=True)
+
+
+@attrs.frozen(slots=True)
+class Volatility:
+    """A volatility regime over ``over``: every move is ``factor`` times the model's (3: three
+    times as wild, 0.2: calm), around the price at ``at``; afterwards the market goes on from the
+    price reached, with the model's own moves (rescaled, as after a halt).
+
+    A wild regime over a falling stretch is tempered so that the price stays above a tenth of its
+    level at ``at`` (the factor is lowered just enough)."""
+
+    at: int | str | _dt.datetime = attrs.field(converter=_check_time)
+    over: str | _dt.timedelta = attrs.field(converter=_span)
+    factor: Fraction = attrs.field(converter=_wildness)
     pair: str | None = attrs.field(default=None, converter=_pair, kw_only=True)
 
 
@@ -238,17 +267,18 @@ class Maintenance:
         return start, start + span * 1000
 
 
-Event: TypeAlias = Jump | Crash | Trend | Halt | Listing | Gap | Maintenance
+Event: TypeAlias = Jump | Crash | Trend | Halt | Volatility | Listing | Gap | Maintenance
 EVENT_KINDS: dict[str, type[Event]] = {
-    "jump": Jump, "crash": Crash, "trend": Trend, "halt": Halt, "listing": Listing, "gap": Gap,
-    "maintenance": Maintenance,
+    "jump": Jump, "crash": Crash, "trend": Trend, "halt": Halt, "volatility": Volatility,
+    "listing": Listing, "gap": Gap, "maintenance": Maintenance,
 }
 
 
 @attrs.frozen(slots=True)
 class Resolved:
     """One event for one pair in epoch seconds: ``[start, end)``; ``factor`` is the price multiplier
-    reached at ``end`` (jumps, crashes, trends); ``kind`` is the event's lower-case class name."""
+    reached at ``end`` (jumps, crashes, trends) or a regime's volatility factor; ``kind`` is the
+    event's lower-case class name."""
 
     kind: str
     start: int
@@ -260,7 +290,7 @@ def _resolved(event: Event, origin_ms: int) -> Resolved:
     start = resolve_time(event.at, origin_ms)
     span = 0 if isinstance(event, Listing) else parse_duration(event.over)
     kind = type(event).__name__.lower()
-    if isinstance(event, Halt | Gap) and span == 0:
+    if isinstance(event, Halt | Gap | Volatility) and span == 0:
         raise ScenarioError(f"a {kind} needs a span of at least 1s")
     if isinstance(event, Jump):
         factor = 1 + event.pct / 100
@@ -270,6 +300,8 @@ def _resolved(event: Event, origin_ms: int) -> Resolved:
         factor = 1 + event.pct_per_day / 100 * Fraction(span, 86_400)
         if factor <= 0:
             raise ScenarioError("a trend may not take the price to zero or below")
+    elif isinstance(event, Volatility):
+        factor = event.factor
     else:
         factor = Fraction(1)
     return Resolved(kind, start, start + span, factor)
@@ -278,7 +310,7 @@ def _resolved(event: Event, origin_ms: int) -> Resolved:
 def _events(value: Iterable[Event]) -> tuple[Event, ...]:
     events = tuple(value)
     for k, event in enumerate(events):
-        if not isinstance(event, Jump | Crash | Trend | Halt | Listing | Gap | Maintenance):
+        if not isinstance(event, Event):
             raise ScenarioError(f"events[{k}]: not a scenario event: {event!r}")
     return events
 
@@ -292,8 +324,8 @@ class Scenario:
     def for_pair(self, pair: str, origin_ms: int) -> list[Resolved]:
         """The events of one pair with times resolved, in order; ScenarioError if they clash.
 
-        Price events (jump, crash, trend, halt) may not overlap one another; a listing may be given
-        once; gaps overlap anything.
+        Price events (jump, crash, trend, halt, volatility) may not overlap one another; a listing
+        may be given once; gaps overlap anything.
         """
         out: list[Resolved] = []
         listings = 0
@@ -347,15 +379,24 @@ class Bound:
     origin_ms: int
 
     def pair_model(
-        self, spec: PairSpec, seed: int, history_start_ms: int, cache_size: int, backend: Backend
+        self,
+        spec: PairSpec,
+        seed: int,
+        history_start_ms: int,
+        cache_size: int,
+        backend: Backend,
+        base: PairModel | None = None,
     ) -> PairModel | None:
-        """The model of one pair under this scenario, or None if no event touches it."""
+        """The model of one pair under this scenario, or None if no event touches it. ``base``: the
+        plain model of the pair to compute from (and share caches with), if there is one."""
         from mockfeed.market.scenario_pair import ScenarioPairModel  # it imports the model
 
         events = self.scenario.for_pair(spec.name, self.origin_ms)
         if not events:
             return None
-        return ScenarioPairModel(spec, seed, history_start_ms, cache_size, backend, events=events)
+        return ScenarioPairModel(
+            spec, seed, history_start_ms, cache_size, backend, events=events, base=base
+        )
 
 
 def bind(scenario: Scenario | None, start_ms: int | None) -> Bound | None:

@@ -1,20 +1,27 @@
 """One pair's market under a scenario: the model's candles, transformed second by second.
 
 The events compile into a timeline of *segments* that tile all time. In each, every 1-second candle
-of the model is transformed the same way: its prices scaled by one exact factor (a jump's ramp is a
-run of short segments with growing factors, the time after it one long segment), or replaced by a
-flat, zero-volume candle (a halt). *Absent* spans (before a listing, gaps) have no seconds at all.
+of the model is transformed the same way: its prices mapped by one exact increasing affine function
+``p -> a·p + b`` (a jump's ramp is a run of short segments with growing factors ``a``, the time
+after it one long segment; a volatility regime one segment ``a = f·k``, ``b = f·P0·(1 - k)``, moves
+``k`` times the model's around its starting price ``P0``), or replaced by a flat, zero-volume candle
+(a halt). *Absent* spans (before a listing, gaps) have no seconds at all. Outside regimes ``b`` is 0:
+after a regime, as after a halt, the market goes on from the price reached, the model's later
+prices multiplied by one factor.
 
 A candle is the aggregate of its transformed, present seconds, which is computed per segment from
 the model's own aggregates, so the cost does not grow with the candle's length:
 
-* prices: ``round(p × f)`` is monotonic, so the scaled open, high, low and close of an aggregate are
-  those of its seconds, scaled: any tiling of a range gives the same candle;
+* prices: ``max(1, round(a·p + b))`` is monotone non-decreasing, so the transformed open, high, low
+  and close of an aggregate are those of its seconds, transformed: any tiling of a range gives the
+  same candle;
 * quote volumes are sums, and rounded products do not add up. Within a segment they are taken as
-  differences of the rounded, scaled running total since the segment's start,
-  ``round(f × C(b)) - round(f × C(a))``, which telescope: any tiling sums to the same quotes,
-  within one unit per side (taker buy, taker sell) of ``f ×`` the model's, never negative. Base
-  volumes and trades are unchanged.
+  differences of the rounded, transformed running totals since the segment's start,
+  ``round(a·Q(t) + b·V(t))`` for the model's quote ``Q`` and base volume ``V`` (per taker side),
+  which telescope: any tiling sums to the same quotes, within one unit per side of the exact
+  ``a·q + b·v`` (each trade's price transformed), never negative. Base volumes and trades are
+  unchanged. A regime is tempered so that ``a·p + b`` stays above a tenth of ``P0`` over it: the
+  one-tick floor never cuts a price, and quotes stay within each candle's low and high.
 
 Factors are :class:`~fractions.Fraction` and all arithmetic is on integers, so every process and
 machine computes the same candles.
@@ -25,6 +32,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Sequence
 from fractions import Fraction
+from math import gcd
 from typing import Any
 
 from mockfeed.market.interval import Interval
@@ -34,7 +42,9 @@ from mockfeed.market.pairs import PairSpec
 from mockfeed.market.scenario import Resolved
 
 NEVER = 1 << 62  # seconds: beyond any time the model serves, both ways
-_MEMO_LIMIT = 65_536  # running quote totals remembered (two integers each)
+_MEMO_LIMIT = 65_536  # running totals remembered (four integers each)
+#: A volatility regime keeps the price above this share of its level at the regime's start.
+REGIME_FLOOR = Fraction(1, 10)
 
 
 def ramp_step(span: int) -> int:
@@ -43,21 +53,36 @@ def ramp_step(span: int) -> int:
 
 
 class _Segment:
-    """``[start, end)`` where seconds are scaled by ``factor``, or flat at ``price`` (a halt)."""
+    """``[start, end)`` where prices ``p`` become ``factor·p + offset``, or flat at ``price`` (a halt).
 
-    __slots__ = ("end", "factor", "price", "start")
+    ``scale``, ``shift`` and ``unit`` are the same map on integers: ``(scale·p + shift) / unit``.
+    """
 
-    def __init__(self, start: int, end: int, factor: Fraction, price: int | None = None) -> None:
+    __slots__ = ("end", "factor", "identity", "offset", "price", "scale", "shift", "start", "unit")
+
+    def __init__(
+        self, start: int, end: int, factor: Fraction, price: int | None = None,
+        offset: Fraction = Fraction(0),
+    ) -> None:
         self.start = start
         self.end = end
         self.factor = factor
+        self.offset = offset
         self.price = price
+        self.identity = factor == 1 and offset == 0
+        unit = factor.denominator * offset.denominator // gcd(factor.denominator, offset.denominator)
+        self.unit = unit
+        self.scale = factor.numerator * (unit // factor.denominator)
+        self.shift = offset.numerator * (unit // offset.denominator)
 
+    def apply(self, value: int, volume: int = 1) -> int:
+        """``factor·value + offset·volume`` rounded half up, exactly (a price: ``volume`` 1)."""
+        unit = self.unit
+        return (2 * (self.scale * value + self.shift * volume) + unit) // (2 * unit)
 
-def _scale(value: int, factor: Fraction) -> int:
-    """``value × factor`` rounded half up, exactly."""
-    n, d = factor.numerator, factor.denominator
-    return (2 * value * n + d) // (2 * d)
+    def price_of(self, value: int) -> int:
+        """A model price transformed (at least one tick)."""
+        return max(1, self.apply(value))
 
 
 class ScenarioPairModel(PairModel):
@@ -72,10 +97,12 @@ class ScenarioPairModel(PairModel):
         backend: Backend = "auto",
         *,
         events: Sequence[Resolved],
+        base: PairModel | None = None,
     ) -> None:
         super().__init__(spec, seed, history_start_ms, cache_size, backend)
-        #: The untouched market, which does the computing (its caches are the ones that fill).
-        self.base = PairModel(spec, seed, history_start_ms, cache_size, backend)
+        #: The untouched market, which does the computing (its caches are the ones that fill); a
+        #: plain model of the same pair, seed and history may be shared.
+        self.base = base or PairModel(spec, seed, history_start_ms, cache_size, backend)
         self.events = tuple(events)
         self.listing_s = max((e.start for e in events if e.kind == "listing"), default=-NEVER)
         self._gaps = any(e.kind == "gap" for e in events)
@@ -84,7 +111,7 @@ class ScenarioPairModel(PairModel):
         )
         self._segments: list[_Segment] | None = None
         self._starts: list[int] = []
-        self._memo: dict[tuple[int, int], tuple[int, int]] = {}
+        self._memo: dict[tuple[int, int], tuple[int, int, int, int]] = {}
 
     def cache_info(self) -> dict[str, int]:
         """How full the model's caches are (see :meth:`PairModel.cache_info`)."""
@@ -111,9 +138,12 @@ class ScenarioPairModel(PairModel):
             if event.kind == "halt":
                 last = out[-1]
                 close = self.base.node(SECOND_LEVEL, start - 1)[3]
-                price = last.price if last.price is not None else max(1, _scale(close, last.factor))
+                price = last.price if last.price is not None else last.price_of(close)
                 out.append(_Segment(start, end, Fraction(1), price))
                 factor = Fraction(price, self.base.node(SECOND_LEVEL, end)[0])
+            elif event.kind == "volatility":
+                segment, factor = self._regime(start, end, event.factor, factor)
+                out.append(segment)
             else:
                 step = ramp_step(end - start)
                 steps = -(-(end - start) // step)
@@ -125,6 +155,25 @@ class ScenarioPairModel(PairModel):
             cursor = end
         out.append(_Segment(cursor, NEVER, factor))
         return out
+
+    def _regime(self, start: int, end: int, wildness: Fraction, factor: Fraction) -> tuple[_Segment, Fraction]:
+        """A volatility regime's segment under the running ``factor``, and the factor after it.
+
+        Inside, a model price ``p`` is ``P0 + k·(p - P0)`` (then times ``factor``) with ``P0`` the
+        model's price at ``start``; ``k`` is ``wildness``, lowered if needed so that the regime's
+        lowest price stays above ``REGIME_FLOOR × P0``. After, prices are the model's times the
+        ratio that makes the regime's last price and the next one agree.
+        """
+        p0 = self.base.node(SECOND_LEVEL, start)[0]
+        value = self.base.aggregate(start, end)
+        low = p0 if value is None else value[2]
+        floor = REGIME_FLOOR * p0
+        k = wildness
+        if low < p0 and p0 + k * (low - p0) < floor:
+            k = (p0 - floor) / (p0 - low)
+        segment = _Segment(start, end, factor * k, offset=factor * p0 * (1 - k))
+        p1 = self.base.node(SECOND_LEVEL, end)[0]
+        return segment, factor * (p0 + k * (p1 - p0)) / p1
 
     def _segment_at(self, t: int) -> int:
         """Index of the segment containing second ``t``."""
@@ -152,19 +201,20 @@ class ScenarioPairModel(PairModel):
         return bool(self._present(second, second + 1))
 
     # -- transformed aggregates -----------------------------------------------------------------
-    def _running(self, index: int, t: int) -> tuple[int, int]:
-        """The model's (buy, sell) quote totals from segment ``index``'s start to second ``t``."""
+    def _running(self, index: int, t: int) -> tuple[int, int, int, int]:
+        """The model's (buy, sell) quote and (buy, sell) base totals from segment ``index``'s start
+        to second ``t``."""
         segment = self.segments[index]
         if t <= segment.start:
-            return 0, 0
+            return 0, 0, 0, 0
         found = self._memo.get((index, t))
         if found is None:
             value = self.base.aggregate(segment.start, t)
-            found = (0, 0) if value is None else (value[6], value[7])
+            found = (0, 0, 0, 0) if value is None else (value[6], value[7], value[4], value[5])
             self._remember(index, t, found)
         return found
 
-    def _remember(self, index: int, t: int, totals: tuple[int, int]) -> None:
+    def _remember(self, index: int, t: int, totals: tuple[int, int, int, int]) -> None:
         if len(self._memo) >= _MEMO_LIMIT:
             del self._memo[next(iter(self._memo))]
         self._memo[(index, t)] = totals
@@ -172,17 +222,16 @@ class ScenarioPairModel(PairModel):
     def _scaled(self, index: int, a: int, b: int, value: Node) -> Node:
         """The model's aggregate ``value`` of ``[a, b)`` (inside segment ``index``), transformed."""
         segment = self.segments[index]
-        factor = segment.factor
-        if factor == 1:
+        if segment.identity:
             return value
         o, h, low, c, buy, sell, buy_q, sell_q, trades = value
-        cb, cs = self._running(index, a)
-        eb, es = cb + buy_q, cs + sell_q
-        self._remember(index, b, (eb, es))
+        cb, cs, vb, vs = self._running(index, a)
+        eb, es, wb, ws = cb + buy_q, cs + sell_q, vb + buy, vs + sell
+        self._remember(index, b, (eb, es, wb, ws))
+        price, apply = segment.price_of, segment.apply
         return (
-            max(1, _scale(o, factor)), max(1, _scale(h, factor)), max(1, _scale(low, factor)),
-            max(1, _scale(c, factor)), buy, sell,
-            _scale(eb, factor) - _scale(cb, factor), _scale(es, factor) - _scale(cs, factor), trades,
+            price(o), price(h), price(low), price(c), buy, sell,
+            apply(eb, wb) - apply(cb, vb), apply(es, ws) - apply(cs, vs), trades,
         )
 
     def _piece(self, index: int, a: int, b: int) -> Node | None:
@@ -322,7 +371,7 @@ class ScenarioPairModel(PairModel):
         return index if b <= self.segments[index].end else None
 
     def _scaled_row(self, index: int, row: RawCandle) -> RawCandle:
-        if self.segments[index].factor == 1:
+        if self.segments[index].identity:
             return row
         open_ms, close_ms, o, h, low, c, volume, quote, trades, buy, buy_q, closed = row
         node = (o, h, low, c, buy, volume - buy, buy_q, quote - buy_q, trades)

@@ -1,17 +1,20 @@
 """Scenarios from TOML or JSON files, from plain data, or from event objects.
 
 A file holds a list ``events`` of tables, each with a ``kind`` (``jump``, ``crash``, ``trend``,
-``halt``, ``listing``, ``gap``) and that event's fields (see :mod:`mockfeed.market.scenario`).
+``halt``, ``volatility``, ``listing``, ``gap``, ``maintenance``) and that event's fields (see :mod:`mockfeed.market.scenario`).
 Every error is a :class:`~mockfeed.market.scenario.ScenarioError` that names the file and the key
 path (``events[2].pct``), or the line and column of a syntax error.
 """
 
 from __future__ import annotations
 
+import datetime as _dt
 import json
 import os
 import tomllib
 from collections.abc import Callable, Iterable, Mapping
+from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 from typing import Any, cast
 
@@ -19,7 +22,14 @@ import attrs
 
 from mockfeed.market.scenario import EVENT_KINDS, Event, Maintenance, Scenario, ScenarioError, bind
 
-__all__ = ["fits_config", "load_scenario", "parse_scenario", "scenario_from_data", "to_scenario"]
+__all__ = [
+    "fits_config", "load_scenario", "parse_scenario", "scenario_from_data", "scenario_to_data", "to_scenario",
+]
+
+
+def _where(source: str | None) -> str:
+    """The prefix naming where a scenario came from (None: nothing, the caller says it)."""
+    return "" if source is None else f"scenario {source}: "
 
 
 def load_scenario(path: str | os.PathLike[str]) -> Scenario:
@@ -35,7 +45,7 @@ def load_scenario(path: str | os.PathLike[str]) -> Scenario:
     return parse_scenario(text, suffix[1:], str(path))
 
 
-def parse_scenario(text: str, fmt: str, source: str = "<text>") -> Scenario:
+def parse_scenario(text: str, fmt: str, source: str | None = "<text>") -> Scenario:
     """A scenario from the text of a file, ``fmt`` being ``toml`` or ``json``."""
     try:
         if fmt == "toml":
@@ -43,38 +53,38 @@ def parse_scenario(text: str, fmt: str, source: str = "<text>") -> Scenario:
         elif fmt == "json":
             data = json.loads(text)
         else:
-            raise ScenarioError(f"scenario {source}: unknown format {fmt!r} (toml or json)")
+            raise ScenarioError(f"{_where(source)}unknown format {fmt!r} (toml or json)")
     except tomllib.TOMLDecodeError as error:
-        raise ScenarioError(f"scenario {source}: TOML syntax error: {error}") from None
+        raise ScenarioError(f"{_where(source)}TOML syntax error: {error}") from None
     except json.JSONDecodeError as error:
         raise ScenarioError(
-            f"scenario {source}: JSON syntax error at line {error.lineno}, column {error.colno}: "
+            f"{_where(source)}JSON syntax error at line {error.lineno}, column {error.colno}: "
             f"{error.msg}"
         ) from None
     return scenario_from_data(data, source)
 
 
-def scenario_from_data(data: object, source: str = "<data>") -> Scenario:
+def scenario_from_data(data: object, source: str | None = "<data>") -> Scenario:
     """A scenario from ``{"events": [{"kind": ..., ...}, ...]}`` (parsed TOML or JSON)."""
     if not isinstance(data, Mapping):
-        raise ScenarioError(f"scenario {source}: expected a table with a list 'events'")
+        raise ScenarioError(f"{_where(source)}expected a table with a list 'events'")
     unknown = sorted(set(data) - {"events"})
     if unknown:
-        raise ScenarioError(f"scenario {source}: {unknown[0]}: unknown key (expected 'events')")
+        raise ScenarioError(f"{_where(source)}{unknown[0]}: unknown key (expected 'events')")
     items = data.get("events", [])
     if not isinstance(items, list):
-        raise ScenarioError(f"scenario {source}: events: expected a list of tables")
+        raise ScenarioError(f"{_where(source)}events: expected a list of tables")
     return Scenario(tuple(_event(item, f"events[{k}]", source) for k, item in enumerate(items)))
 
 
-def _event(item: object, path: str, source: str) -> Event:
+def _event(item: object, path: str, source: str | None) -> Event:
     if not isinstance(item, Mapping):
-        raise ScenarioError(f"scenario {source}: {path}: expected a table")
+        raise ScenarioError(f"{_where(source)}{path}: expected a table")
     kind = item.get("kind")
     cls = EVENT_KINDS.get(kind) if isinstance(kind, str) else None
     if cls is None:
         raise ScenarioError(
-            f"scenario {source}: {path}.kind: expected one of {', '.join(EVENT_KINDS)}, not {kind!r}"
+            f"{_where(source)}{path}.kind: expected one of {', '.join(EVENT_KINDS)}, not {kind!r}"
         )
     fields = {name: f for name, f in attrs.fields_dict(cls).items() if f.init}
     values = {key: value for key, value in item.items() if key != "kind"}
@@ -82,18 +92,48 @@ def _event(item: object, path: str, source: str) -> Event:
         field = fields.get(key)
         if field is None:
             raise ScenarioError(
-                f"scenario {source}: {path}.{key}: unknown key for a {kind} "
+                f"{_where(source)}{path}.{key}: unknown key for a {kind} "
                 f"(expected {', '.join(fields)})"
             )
         if field.converter is not None:
             try:
                 cast(Callable[[object], object], field.converter)(value)
             except ScenarioError as error:
-                raise ScenarioError(f"scenario {source}: {path}.{key}: {error}") from None
+                raise ScenarioError(f"{_where(source)}{path}.{key}: {error}") from None
     missing = [name for name, f in fields.items() if f.default is attrs.NOTHING and name not in values]
     if missing:
-        raise ScenarioError(f"scenario {source}: {path}.{missing[0]}: missing (a {kind} needs it)")
+        raise ScenarioError(f"{_where(source)}{path}.{missing[0]}: missing (a {kind} needs it)")
     return cls(**values)
+
+
+def scenario_to_data(scenario: Scenario | None) -> dict[str, list[dict[str, object]]]:
+    """``{"events": [...]}`` in the file format (JSON-ready): what :func:`scenario_from_data`
+    reads back into the same scenario. Times and spans stay as given (offsets too)."""
+    events: list[dict[str, object]] = []
+    for event in () if scenario is None else scenario.events:
+        item: dict[str, object] = {"kind": type(event).__name__.lower()}
+        for name, field in attrs.fields_dict(type(event)).items():
+            value = getattr(event, name)
+            if field.init and value is not None:
+                item[name] = _plain(value)
+        events.append(item)
+    return {"events": events}
+
+
+def _plain(value: object) -> object:
+    """A field's value as JSON: percentages and factors as numbers when exact, else strings."""
+    if isinstance(value, Fraction):
+        if value.denominator == 1:
+            return value.numerator
+        number = float(value)
+        if Fraction(Decimal(repr(number))) == value:
+            return number
+        return format(Decimal(value.numerator) / Decimal(value.denominator), "f")
+    if isinstance(value, _dt.datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=_dt.UTC)).isoformat()
+    if isinstance(value, _dt.timedelta):
+        return f"{int(value.total_seconds())}s"
+    return value
 
 
 def to_scenario(value: object) -> Scenario | None:

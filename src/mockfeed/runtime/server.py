@@ -22,8 +22,8 @@ from mockfeed.exchanges import ExchangeType, create_plugin
 from mockfeed.exchanges.base import ExchangePlugin, FaultKind, RestRequest, WsReject, WsSession
 from mockfeed.exchanges.ratelimit import SlidingWindow
 from mockfeed.market import MarketModel
-from mockfeed.market.clock import Clock, ScaledClock, parse_time
-from mockfeed.market.scenario import bind
+from mockfeed.market.clock import Clock, ScaledClock, parse_time, wall_ms
+from mockfeed.market.scenario import Bound, bind
 from mockfeed.runtime.conditions import Conditions, ConditionsHolder
 from mockfeed.runtime.control import (
     ControlApp,
@@ -36,8 +36,9 @@ from mockfeed.runtime.control import (
 from mockfeed.runtime.http_config import BoundedConfig
 from mockfeed.runtime.hub import Hub
 from mockfeed.runtime.rest import RestApp
+from mockfeed.runtime.scenario_control import Scenarios, scenario_routes
 from mockfeed.runtime.tls import TlsFiles
-from mockfeed.runtime.windows import follow_windows
+from mockfeed.runtime.windows import Schedule
 from mockfeed.runtime.ws import Connection
 
 log = logging.getLogger("mockfeed")
@@ -326,8 +327,10 @@ class Server:
         elif config.speed != 1 or config.start is not None:
             raise ValueError("pass either a clock or the config's speed/start, not both")
         self.clock: Clock = clock
-        self.scenario = bind(config.scenario, config.start)  # offsets count from here
-        self.model = MarketModel(config.pairs, seed=config.seed, scenario=self.scenario)
+        origin = config.start if config.start is not None else (
+            wall_ms() if placement is None else placement.started_at_wall_ms)  # offsets count from here
+        bound = bind(config.scenario, origin)
+        self.model = MarketModel(config.pairs, seed=config.seed, scenario=bound)
         tls = None if config.tls_cert is None else TlsFiles(config.tls_cert, config.tls_key)
         self.exchanges: dict[ExchangeType, ExchangeServer] = {}
         for exchange in config.exchanges:
@@ -338,6 +341,9 @@ class Server:
                 config.conditions_for(exchange), tls, reuse_port=placement is not None,
                 max_connections=config.max_ws_connections,
             )
+        self.schedule = Schedule({str(e): s.faults for e, s in self.exchanges.items()}, self.clock)
+        #: The scenario in force; ``scenarios.replace(...)`` changes it while serving.
+        self.scenarios = Scenarios(self.model, [p.name for p in config.pairs], self.schedule, origin, bound)
         self.control: ControlServer | None = None
         if config.control_port is not None:
             app = ControlApp(time_routes(self.clock), token=config.control_token)
@@ -346,7 +352,13 @@ class Server:
                 str(e): partial(_disconnect, s) for e, s in self.exchanges.items()
             }))
             app.extend(connection_routes({str(e): s for e, s in self.exchanges.items()}))
+            app.extend(scenario_routes(self.scenarios))
             self.control = ControlServer(app, config.host, config.control_port, tls)
+
+    @property
+    def scenario(self) -> Bound | None:
+        """The scenario in force, its offsets fixed (None: the plain market)."""
+        return self.scenarios.bound
 
     def __getitem__(self, exchange: ExchangeType | str) -> ExchangeServer:
         return self.exchanges[ExchangeType(exchange)]
@@ -393,11 +405,7 @@ class Server:
             self.clock.start(None if self.placement is None else self.placement.started_at_wall_ms)
         for exchange_server in self.exchanges.values():
             await nursery.start(exchange_server.run)
-        bound = self.scenario
-        for exchange, exchange_server in self.exchanges.items():
-            windows = [] if bound is None else bound.scenario.maintenance_windows(str(exchange), bound.origin_ms)
-            if windows:
-                nursery.start_soon(follow_windows, exchange_server.faults, self.clock, windows)
+        self.schedule.start(nursery)
         if self.control is not None:
             await nursery.start(self.control.run)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
@@ -21,8 +22,9 @@ from mockfeed.market.scenario import (
     Scenario,
     ScenarioError,
     Trend,
+    Volatility,
 )
-from mockfeed.market.scenario_load import load_scenario, parse_scenario, scenario_from_data
+from mockfeed.market.scenario_load import load_scenario, parse_scenario, scenario_from_data, scenario_to_data
 
 _MINUTE = Interval.parse("1m")
 DOCS = Path(__file__).parents[2] / "docs" / "scenarios.md"
@@ -41,7 +43,9 @@ def test_the_documented_file_loads_and_fits_the_default_pairs(tmp_path: Path) ->
     path = tmp_path / "day.toml"
     path.write_text(docs_example(), encoding="utf-8")
     scenario = load_scenario(path)
-    assert [type(e) for e in scenario.events] == [Listing, Jump, Halt, Crash, Gap, Trend, Maintenance]
+    assert [type(e) for e in scenario.events] == [
+        Listing, Jump, Halt, Volatility, Crash, Gap, Trend, Maintenance,
+    ]
     config = ServerConfig(scenario=path, start=START)
     assert config.scenario == scenario
     start_s = parse_time(START) // 1000
@@ -67,11 +71,28 @@ def _fields(event: object) -> dict[str, object]:
         value = getattr(event, name, None)
         if value is not None:
             out[name] = value
-    for name in ("pct", "pct_per_day"):
+    for name in ("pct", "pct_per_day", "factor"):
         value = getattr(event, name, None)
         if value is not None:
             out[name] = str(value)
     return out
+
+
+def test_written_data_reads_back_the_same() -> None:
+    """scenario_to_data writes the file format (JSON-ready), read back into the same scenario."""
+    toml = parse_scenario(docs_example(), "toml")
+    data = scenario_to_data(toml)
+    assert scenario_from_data(json.loads(json.dumps(data))) == toml
+    assert data["events"][3] == {"kind": "volatility", "at": "+1h", "over": "4h", "factor": 3,
+                                 "pair": "ETH-USDT"}
+    odd = Scenario([Volatility(at=1_709_251_200_000, over="1h", factor="0.35"),
+                    Jump(at="+1h", pct=Fraction(1, 3))])
+    written = scenario_to_data(odd)
+    assert written["events"][0]["factor"] == 0.35
+    again = scenario_from_data(json.loads(json.dumps(written)))
+    assert again.events[0] == odd.events[0]
+    assert abs(again.events[1].pct - Fraction(1, 3)) < Fraction(1, 10**25)  # not a decimal: close
+    assert scenario_to_data(None) == {"events": []}
 
 
 def test_the_model_takes_the_documented_scenario() -> None:

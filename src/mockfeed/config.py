@@ -72,6 +72,21 @@ def _overrides(
     return out
 
 
+def _route_overrides(
+    value: Mapping[ExchangeType | str, Mapping[str, Mapping[str, Any]]],
+) -> dict[ExchangeType, dict[str, dict[str, Any]]]:
+    out: dict[ExchangeType, dict[str, dict[str, Any]]] = {}
+    for name, routes in value.items():
+        try:
+            exchange = ExchangeType(name)
+        except ValueError:
+            raise ValueError(f"route_conditions: unknown exchange {name!r}") from None
+        if not isinstance(routes, Mapping):
+            raise ValueError(f"route_conditions.{exchange}: expected a mapping of route paths")
+        out[exchange] = {path: dict(keys) if isinstance(keys, Mapping) else keys for path, keys in routes.items()}
+    return out
+
+
 def _token(value: str | None) -> str | None:
     return None if value is None else check_token(value)
 
@@ -103,6 +118,9 @@ class ServerConfig:
     ``duplicate``, ``late`` and ``late_ms`` are every exchange's initial network conditions (see :class:`mockfeed.runtime.conditions.Conditions`
     and docs/faults.md); ``exchange_conditions`` maps an exchange to the condition keys it serves with
     instead (e.g. ``{"okx_spot": {"maintenance": True}}``; exchanges not served are ignored).
+
+    ``route_conditions`` maps an exchange to per-route REST overrides, e.g.
+    ``{"binance_spot": {"/api/v3/klines": {"error_rate": 0.5}}}`` (paths or globs; docs/faults.md).
 
     ``control_token``, when set, is the bearer token every control request must carry
     (``Authorization: Bearer TOKEN``; others get 401).
@@ -151,6 +169,9 @@ class ServerConfig:
         factory=dict, converter=_overrides, hash=False
     )
     control_token: str | None = attrs.field(default=None, converter=_token, repr=False)
+    route_conditions: Mapping[ExchangeType, Mapping[str, Mapping[str, Any]]] = attrs.field(
+        factory=dict, converter=_route_overrides, hash=False
+    )
     scenario: Scenario | None = attrs.field(default=None, converter=to_scenario, validator=fits_config)
 
     def __attrs_post_init__(self) -> None:
@@ -160,6 +181,13 @@ class ServerConfig:
                 base.updated(change)
             except ValueError as refused:
                 raise ValueError(f"exchange_conditions.{exchange}: {refused}") from None
+        from mockfeed.runtime.conditions import ConditionsHolder  # runtime imports this module
+
+        for exchange, routes in self.route_conditions.items():
+            try:
+                ConditionsHolder(str(exchange)).set_routes(routes)
+            except ValueError as refused:
+                raise ValueError(f"route_conditions.{exchange}: {refused}") from None
         if self.tls_key is not None and self.tls_cert is None:
             raise ValueError("tls_key needs tls_cert")
         if self.tls_cert is not None:

@@ -270,6 +270,7 @@ def _conditions(value: Any, path: str) -> Options:
         raise _fail(path, "expected a table of condition keys")
     out: Options = {}
     overrides: dict[str, dict[str, Any]] = {}
+    routes: dict[str, dict[str, Any]] = {}
     for key, raw in value.items():
         if isinstance(raw, dict):
             try:
@@ -277,14 +278,30 @@ def _conditions(value: Any, path: str) -> Options:
             except ValueError:
                 raise _fail(f"{path}.{key}", "not an exchange name (a table here overrides one "
                             "exchange's conditions)") from None
+            table = dict(raw)
+            if isinstance(table.get("routes"), dict):
+                routes[exchange.value] = _routes(table.pop("routes"), f"{path}.{key}.routes", exchange.value)
             overrides[exchange.value] = {
-                k: _condition(k, v, f"{path}.{key}.{k}") for k, v in raw.items()
+                k: _condition(k, v, f"{path}.{key}.{k}") for k, v in table.items()
             }
         else:
             out[key] = _condition(key, raw, f"{path}.{key}")
     if overrides:
-        out["exchange_conditions"] = overrides
+        out["exchange_conditions"] = {k: v for k, v in overrides.items() if v}
+    if routes:
+        out["route_conditions"] = routes
     return out
+
+
+def _routes(value: dict[str, Any], path: str, exchange: str) -> dict[str, Any]:
+    """One exchange's per-route overrides, checked as the control endpoint checks them."""
+    from mockfeed.runtime.conditions import ConditionsHolder
+
+    try:
+        ConditionsHolder(exchange).set_routes(value)
+    except ValueError as error:
+        raise _fail(path, error) from None
+    return value
 
 
 def _condition(key: str, raw: Any, path: str) -> Any:
@@ -354,6 +371,10 @@ def dump(config: ServerConfig) -> str:
     for exchange, change in config.exchange_conditions.items():
         lines += ["", f"[conditions.{exchange.value}]"]
         lines += _condition_lines(change)
+    for exchange, routes in config.route_conditions.items():
+        for route, keys in routes.items():
+            lines += ["", f"[conditions.{exchange.value}.routes.{_value(route)}]"]
+            lines += _condition_lines(keys)
     for event in () if config.scenario is None else config.scenario.events:
         lines += ["", "[[scenario.events]]", f"kind = {_value(type(event).__name__.lower())}"]
         lines += [f"{name} = {_event_value(getattr(event, name))}"

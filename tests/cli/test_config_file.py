@@ -247,3 +247,15 @@ def test_a_bad_inline_scenario_names_its_key(tmp_path: Path) -> None:
     path.write_text('[[scenario.events]]\nkind = "jump"\nat = "+1h"\npct = "twelve"\n')
     with pytest.raises(config_file.ConfigError, match=r"bad.toml: scenario: events\[0\]\.pct: a percentage"):
         config_file.load(path)
+
+
+def test_route_conditions_in_a_file_load_check_and_round_trip(tmp_path: Path) -> None:
+    """[conditions.X.routes."/path"] tables: loaded, checked with the key path, written back."""
+    path = tmp_path / "routes.toml"
+    path.write_text('[conditions.okx_spot.routes."/api/v5/market/candles"]\nerror_rate = 0.5\n')
+    config = config_file.build(config_file.load(path))
+    assert config.route_conditions == {ExchangeType.OKX_SPOT: {"/api/v5/market/candles": {"error_rate": 0.5}}}
+    assert config_file.build(config_file.loads(config_file.dump(config))) == config
+    path.write_text('[conditions.okx_spot.routes."/api/v5/market/candles"]\nloss = 0.5\n')
+    with pytest.raises(config_file.ConfigError, match=r"conditions\.okx_spot\.routes: .*cannot be set per route"):
+        config_file.load(path)

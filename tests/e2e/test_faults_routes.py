@@ -61,3 +61,11 @@ async def test_bad_routes_are_refused(mockfeed_server: Server, body: bytes, frag
         answer = await control.put("/conditions/binance_spot/routes", content=body)
         assert answer.status_code == 400 and fragment in answer.json()["error"]
     assert mockfeed_server["binance_spot"].route_conditions == {"/api/v3/time": {"latency_ms": 1}}
+
+
+@pytest.mark.mockfeed(route_conditions={"binance_spot": {"/api/v3/k*": {"error_rate": 1}}})
+async def test_routes_from_the_config(mockfeed_server: Server) -> None:
+    """ServerConfig.route_conditions (and the config file's [conditions.X.routes."/path"]) at start."""
+    async with httpx.AsyncClient(base_url=mockfeed_server.rest_url) as rest:
+        assert (await rest.get(KLINES)).status_code == 500
+        assert (await rest.get("/api/v3/time")).status_code == 200

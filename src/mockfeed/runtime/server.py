@@ -341,6 +341,7 @@ class Server:
                 config.conditions_for(exchange), tls, reuse_port=placement is not None,
                 max_connections=config.max_ws_connections,
             )
+            self.exchanges[exchange].faults.set_routes(config.route_conditions.get(exchange, {}))
         self.schedule = Schedule({str(e): s.faults for e, s in self.exchanges.items()}, self.clock)
         #: The scenario in force; ``scenarios.replace(...)`` changes it while serving.
         self.scenarios = Scenarios(self.model, [p.name for p in config.pairs], self.schedule, origin, bound)

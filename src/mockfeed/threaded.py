@@ -150,6 +150,16 @@ class ThreadedServer:
 
         self._in_server(assign)
 
+    def disconnect(self, exchange: ExchangeType | str | None = None, *, reset: bool = False,
+                   code: int = 1001) -> int:
+        """End every open WebSocket of ``exchange`` (None: of every exchange) now: a close with
+        ``code``, or a TCP reset; returns how many were ended."""
+        def end() -> int:
+            servers = self.server.exchanges.values() if exchange is None else [self.server[exchange]]
+            return sum(s.disconnect(reset=reset, code=code) for s in servers)
+
+        return self._in_server(end)
+
     def _in_server(self, function: Callable[..., _T], *args: Any) -> _T:
         if self._token is None:
             raise RuntimeError("not started")

@@ -181,11 +181,11 @@ class ServerConfig:
                 base.updated(change)
             except ValueError as refused:
                 raise ValueError(f"exchange_conditions.{exchange}: {refused}") from None
-        from mockfeed.runtime.conditions import ConditionsHolder  # runtime imports this module
+        from mockfeed.runtime.conditions import check_routes  # runtime imports this module
 
         for exchange, routes in self.route_conditions.items():
             try:
-                ConditionsHolder(str(exchange)).set_routes(routes)
+                check_routes(routes)
             except ValueError as refused:
                 raise ValueError(f"route_conditions.{exchange}: {refused}") from None
         if self.tls_key is not None and self.tls_cert is None:

@@ -26,7 +26,7 @@ from mockfeed.market import PairSpec, pair_spec
 from mockfeed.market.clock import check_speed, format_time, parse_time
 from mockfeed.market.scenario import ScenarioError
 from mockfeed.market.scenario_load import scenario_from_data
-from mockfeed.runtime.conditions import Conditions
+from mockfeed.runtime.conditions import Conditions, check_routes
 
 #: Keys of a pair table besides ``name``, in the order :func:`dump` writes them.
 PAIR_KEYS = ("start_price", "volatility", "tick_size", "lot_size", "daily_quote_volume", "mean_trade_quote")
@@ -280,7 +280,7 @@ def _conditions(value: Any, path: str) -> Options:
                             "exchange's conditions)") from None
             table = dict(raw)
             if isinstance(table.get("routes"), dict):
-                routes[exchange.value] = _routes(table.pop("routes"), f"{path}.{key}.routes", exchange.value)
+                routes[exchange.value] = _routes(table.pop("routes"), f"{path}.{key}.routes")
             overrides[exchange.value] = {
                 k: _condition(k, v, f"{path}.{key}.{k}") for k, v in table.items()
             }
@@ -293,12 +293,10 @@ def _conditions(value: Any, path: str) -> Options:
     return out
 
 
-def _routes(value: dict[str, Any], path: str, exchange: str) -> dict[str, Any]:
+def _routes(value: dict[str, Any], path: str) -> dict[str, Any]:
     """One exchange's per-route overrides, checked as the control endpoint checks them."""
-    from mockfeed.runtime.conditions import ConditionsHolder
-
     try:
-        ConditionsHolder(exchange).set_routes(value)
+        check_routes(value)
     except ValueError as error:
         raise _fail(path, error) from None
     return value

@@ -265,6 +265,33 @@ class Conditions:
 ROUTE_KEYS = ("latency_ms", "jitter_ms", "error_rate", "timeout_rate", "timeout_ms", "maintenance")
 
 
+def check_partial(change: Mapping[str, Any], allowed: tuple[str, ...], scope: str) -> dict[str, Any]:
+    """``change`` as a dict if every key is among ``allowed`` and every value valid; ValueError
+    naming the key otherwise (``scope`` says where, e.g. "per route")."""
+    for key in change:
+        if key not in allowed:
+            raise ValueError(f"{key!r} cannot be set {scope}; expected some of {', '.join(allowed)}")
+    Conditions().updated(change)
+    return dict(change)
+
+
+def check_routes(routes: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per-route overrides checked (paths start with ``/``; :data:`ROUTE_KEYS` only), empty ones
+    dropped; ValueError naming the route and key."""
+    checked: dict[str, dict[str, Any]] = {}
+    for pattern, keys in routes.items():
+        if not isinstance(pattern, str) or not pattern.startswith("/"):
+            raise ValueError(f"a route is a path starting with '/', got {pattern!r}")
+        if not isinstance(keys, Mapping):
+            raise ValueError(f"{pattern}: expected an object of condition keys")
+        try:
+            if keys:
+                checked[pattern] = check_partial(keys, ROUTE_KEYS, "per route")
+        except ValueError as error:
+            raise ValueError(f"{pattern}: {error}") from None
+    return checked
+
+
 class ConditionsHolder:
     """One exchange's current conditions and request counter, read by the runtime on every request."""
 
@@ -325,21 +352,7 @@ class ConditionsHolder:
         Keys are those of :data:`ROUTE_KEYS`; a request takes the first pattern that matches its
         path, in the order given, on top of the exchange's conditions.
         """
-        checked: dict[str, dict[str, Any]] = {}
-        for pattern, keys in routes.items():
-            if not isinstance(pattern, str) or not pattern.startswith("/"):
-                raise ValueError(f"a route is a path starting with '/', got {pattern!r}")
-            if not isinstance(keys, Mapping):
-                raise ValueError(f"{pattern}: expected an object of condition keys")
-            for key in keys:
-                if key not in ROUTE_KEYS:
-                    raise ValueError(f"{pattern}: {key!r} cannot be set per route; expected some of {', '.join(ROUTE_KEYS)}")
-            try:
-                Conditions().updated(keys)
-            except ValueError as error:
-                raise ValueError(f"{pattern}: {error}") from None
-            if keys:
-                checked[pattern] = dict(keys)
+        checked = check_routes(routes)
         self._routes = checked
         self._route_cache = {}
 

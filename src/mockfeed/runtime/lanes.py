@@ -9,7 +9,7 @@ connection's order: a message never goes out before one queued earlier on the sa
 
 from __future__ import annotations
 
-from mockfeed.runtime.conditions import Conditions
+from mockfeed.runtime.conditions import Conditions, check_partial
 
 DROP, DELIVER, DUPLICATE, LATE = 0, 1, 2, 3
 #: Condition keys one connection may override (the WebSocket ones).
@@ -45,12 +45,7 @@ class Lane:
 
         Raises ValueError naming a bad key or value; nothing changes then.
         """
-        if change:
-            for key in change:
-                if key not in CONNECTION_KEYS:
-                    raise ValueError(f"{key!r} cannot be set per connection; expected some of {', '.join(CONNECTION_KEYS)}")
-            Conditions().updated(change)  # validate before anything changes
-        self.overrides = dict(change) if change else None
+        self.overrides = check_partial(change, CONNECTION_KEYS, "per connection") if change else None
         self._base = self._effective = None
 
     def fate(self, conditions: Conditions, exchange: str) -> int:

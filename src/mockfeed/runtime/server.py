@@ -9,7 +9,6 @@ import socket
 import warnings
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from functools import partial
 from typing import Any, cast
 
 import attrs
@@ -291,10 +290,6 @@ class ExchangeServer:
             self.hub.remove_all(connection)
 
 
-def _disconnect(server: ExchangeServer, reset: bool, code: int) -> int:
-    return server.disconnect(reset=reset, code=code)
-
-
 def _url_host(host: str) -> str:
     return f"[{host}]" if ":" in host and not host.startswith("[") else host
 
@@ -349,9 +344,7 @@ class Server:
         if config.control_port is not None:
             app = ControlApp(time_routes(self.clock), token=config.control_token)
             app.extend(conditions_routes({str(e): s.faults for e, s in self.exchanges.items()}))
-            app.extend(disconnect_routes({
-                str(e): partial(_disconnect, s) for e, s in self.exchanges.items()
-            }))
+            app.extend(disconnect_routes({str(e): s.disconnect for e, s in self.exchanges.items()}))
             app.extend(connection_routes({str(e): s for e, s in self.exchanges.items()}))
             app.extend(scenario_routes(self.scenarios))
             self.control = ControlServer(app, config.host, config.control_port, tls)

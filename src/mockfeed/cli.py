@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+import attrs
 import trio
 
 from mockfeed import config_file, logs
@@ -96,69 +97,11 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"require 'Authorization: Bearer TOKEN' on every control request (default: ${TOKEN_ENV}, "
         "else none)",
     )
-    parser.add_argument(
-        "--latency", type=float, metavar="MS",
-        help="delay every REST answer by MS milliseconds (default 0)",
-    )
-    parser.add_argument(
-        "--jitter", type=float, metavar="MS",
-        help="add a delay uniform in [0, MS) ms on top of --latency (default 0)",
-    )
-    parser.add_argument(
-        "--error-rate", type=float, metavar="P",
-        help="answer each REST request with the exchange's native server error with probability P "
-        "(default 0)",
-    )
-    parser.add_argument(
-        "--fault-seed", type=int, metavar="N",
-        help="seed of the fault draws: the same seed fails and delays the same requests (default 0)",
-    )
-    parser.add_argument(
-        "--loss", type=float, metavar="P",
-        help="drop each WebSocket push with probability P (default 0)",
-    )
-    parser.add_argument(
-        "--loss-burst", type=int, metavar="N",
-        help="pushes dropped in a row per loss event (default 1)",
-    )
-    parser.add_argument(
-        "--duplicate", type=float, metavar="P",
-        help="send each WebSocket push twice in a row with probability P (default 0)",
-    )
-    parser.add_argument(
-        "--late", type=float, metavar="P",
-        help="hold each WebSocket push back --late-ms, overtaken by later messages, with probability P "
-        "(default 0)",
-    )
-    parser.add_argument(
-        "--late-ms", type=float, metavar="MS", help="how long a late push is held (default 1000)",
-    )
-    parser.add_argument(
-        "--timeout-rate", type=float, metavar="P",
-        help="hold each REST request --timeout-ms, then answer the exchange's timeout error, with "
-        "probability P (default 0)",
-    )
-    parser.add_argument(
-        "--timeout-ms", type=float, metavar="MS",
-        help="how long a timed-out request is held (default 30000)",
-    )
-    parser.add_argument(
-        "--maintenance", action=argparse.BooleanOptionalAction,
-        help="start in maintenance: REST answers the native maintenance error, WebSockets are refused",
-    )
-    parser.add_argument(
-        "--stall", action=argparse.BooleanOptionalAction,
-        help="start stalled: WebSockets stay open but get no pushes",
-    )
-    parser.add_argument(
-        "--ws-lifetime", type=float, metavar="S",
-        help="close every WebSocket S seconds after it opened (default: the exchange's own limit)",
-    )
-    parser.add_argument(
-        "--rate-limits", action=argparse.BooleanOptionalAction,
-        help="enforce each exchange's documented request limits (default: off; --no-rate-limits "
-        "turns off what a config file turns on, likewise --no-maintenance and --no-stall)",
-    )
+    for spec in CONDITION_FLAGS.values():
+        if spec.kind is None:
+            parser.add_argument(spec.flag, action=argparse.BooleanOptionalAction, help=spec.help)
+        else:
+            parser.add_argument(spec.flag, type=spec.kind, metavar=spec.metavar, help=spec.help)
     parser.add_argument(
         "--max-ws-connections", type=int, metavar="N",
         help="open WebSockets allowed per exchange; handshakes beyond get HTTP 503 (default 10000)",
@@ -209,22 +152,84 @@ def _parse_control_port(value: str) -> int | None:
 
 
 #: Condition flags: ServerConfig key -> (flag, namespace attribute, check naming the flag).
-CONDITION_FLAGS: dict[str, tuple[str, str, Callable[[Any, str], object]]] = {
-    "latency_ms": ("--latency", "latency", check_delay),
-    "jitter_ms": ("--jitter", "jitter", check_delay),
-    "error_rate": ("--error-rate", "error_rate", check_rate),
-    "fault_seed": ("--fault-seed", "fault_seed", check_seed),
-    "loss": ("--loss", "loss", check_rate),
-    "loss_burst": ("--loss-burst", "loss_burst", check_burst),
-    "timeout_rate": ("--timeout-rate", "timeout_rate", check_rate),
-    "timeout_ms": ("--timeout-ms", "timeout_ms", check_delay),
-    "maintenance": ("--maintenance", "maintenance", check_flag),
-    "stall": ("--stall", "stall", check_flag),
-    "ws_lifetime_s": ("--ws-lifetime", "ws_lifetime", check_lifetime),
-    "rate_limits": ("--rate-limits", "rate_limits", check_flag),
-    "duplicate": ("--duplicate", "duplicate", check_rate),
-    "late": ("--late", "late", check_rate),
-    "late_ms": ("--late-ms", "late_ms", check_delay),
+@attrs.frozen
+class ConditionFlag:
+    """A command-line flag that sets one network condition: its check, its argparse type and help."""
+
+    flag: str
+    check: Callable[[Any, str], object]
+    kind: type | None  # None: an on/off switch (--x / --no-x)
+    metavar: str | None
+    help: str
+
+    @property
+    def dest(self) -> str:
+        """The argparse attribute of the flag."""
+        return self.flag[2:].replace("-", "_")
+
+
+#: Condition key -> its flag, in the order ``--help`` lists them.
+CONDITION_FLAGS: dict[str, ConditionFlag] = {
+    "latency_ms": ConditionFlag(
+        "--latency", check_delay, float, "MS",
+        "delay every REST answer and WebSocket message by MS milliseconds (default 0)",
+    ),
+    "jitter_ms": ConditionFlag(
+        "--jitter", check_delay, float, "MS",
+        "add a delay uniform in [0, MS) ms on top of --latency (default 0)",
+    ),
+    "error_rate": ConditionFlag(
+        "--error-rate", check_rate, float, "P",
+        "answer each REST request with the exchange's native server error with probability P (default 0)",
+    ),
+    "fault_seed": ConditionFlag(
+        "--fault-seed", check_seed, int, "N",
+        "seed of the fault draws: the same seed fails and delays the same requests (default 0)",
+    ),
+    "loss": ConditionFlag(
+        "--loss", check_rate, float, "P",
+        "drop each WebSocket push with probability P (default 0)",
+    ),
+    "loss_burst": ConditionFlag(
+        "--loss-burst", check_burst, int, "N",
+        "pushes dropped in a row per loss event (default 1)",
+    ),
+    "timeout_rate": ConditionFlag(
+        "--timeout-rate", check_rate, float, "P",
+        "hold each REST request --timeout-ms, then answer the exchange's timeout error, with probability P (default 0)",
+    ),
+    "timeout_ms": ConditionFlag(
+        "--timeout-ms", check_delay, float, "MS",
+        "how long a timed-out request is held (default 30000)",
+    ),
+    "maintenance": ConditionFlag(
+        "--maintenance", check_flag, None, None,
+        "start in maintenance: REST answers the native maintenance error, WebSockets are refused",
+    ),
+    "stall": ConditionFlag(
+        "--stall", check_flag, None, None,
+        "start stalled: WebSockets stay open but get no pushes",
+    ),
+    "ws_lifetime_s": ConditionFlag(
+        "--ws-lifetime", check_lifetime, float, "S",
+        "close every WebSocket S seconds after it opened (default: the exchange's own limit)",
+    ),
+    "rate_limits": ConditionFlag(
+        "--rate-limits", check_flag, None, None,
+        "enforce each exchange's documented request limits (default: off; --no-rate-limits turns off what a config file turns on, likewise --no-maintenance and --no-stall)",
+    ),
+    "duplicate": ConditionFlag(
+        "--duplicate", check_rate, float, "P",
+        "send each WebSocket push twice in a row with probability P (default 0)",
+    ),
+    "late": ConditionFlag(
+        "--late", check_rate, float, "P",
+        "hold each WebSocket push back --late-ms, overtaken by later messages, with probability P (default 0)",
+    ),
+    "late_ms": ConditionFlag(
+        "--late-ms", check_delay, float, "MS",
+        "how long a late push is held (default 1000)",
+    ),
 }
 
 
@@ -242,9 +247,9 @@ def _flag_options(given: dict[str, Any]) -> dict[str, object]:
         out["pairs"] = parse_pairs(given["pairs"])
     if "control_port" in given:
         out["control_port"] = _parse_control_port(given["control_port"])
-    for key, (flag, attr, check) in CONDITION_FLAGS.items():
-        if attr in given:
-            out[key] = check(given[attr], flag)
+    for key, spec in CONDITION_FLAGS.items():
+        if spec.dest in given:
+            out[key] = spec.check(given[spec.dest], spec.flag)
     return out
 
 

@@ -28,7 +28,7 @@ from mockfeed.runtime.conditions import (
     check_rate,
     check_seed,
 )
-from mockfeed.runtime.server import Server
+from mockfeed.runtime.server import Placement, Server
 
 EXIT_USAGE = 2
 TOKEN_ENV = "MOCKFEED_CONTROL_TOKEN"  # the control token when --control-token is not given
@@ -317,7 +317,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                             bool(given.get("trace")))
             return trio.run(supervise, config, workers, bool(given.get("ready_json")), log_settings)
         live = given.get("live", sys.stdout.isatty()) and not given.get("ready_json")
-        trio.run(_run, config, bool(given.get("ready_json")), live)
+        trio.run(serve_until_signalled, config, bool(given.get("ready_json")), live)
     except (OSError, BaseExceptionGroup) as error:
         cause = _listen_error(error)
         if cause is None:
@@ -351,8 +351,12 @@ def ready_json(server: Server) -> str:
     return json.dumps({"exchanges": exchanges, "control": control})
 
 
-async def _run(config: ServerConfig, as_json: bool, live: bool = False) -> None:
-    server = Server(config)
+async def serve_until_signalled(
+    config: ServerConfig, as_json: bool, live: bool = False, placement: Placement | None = None
+) -> None:
+    """Serve ``config``, announce it (ready lines or ``--ready-json``), and stop cleanly on
+    SIGINT/SIGTERM; a worker of ``--workers`` passes its ``placement``."""
+    server = Server(config, placement=placement)
     with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
         async with trio.open_nursery() as nursery:
             await server.start(nursery)

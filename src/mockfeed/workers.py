@@ -32,7 +32,7 @@ from mockfeed.config import ServerConfig
 from mockfeed.exchanges import ExchangeType
 from mockfeed.market.clock import wall_ms
 from mockfeed.runtime.control import ControlApp, ControlRequest, ControlResponse, ControlServer
-from mockfeed.runtime.server import Placement, Server
+from mockfeed.runtime.server import Placement
 from mockfeed.runtime.tls import TlsFiles
 
 logger = logging.getLogger("mockfeed.workers")
@@ -215,20 +215,6 @@ async def _stop(workers: list[_Worker]) -> None:
             await worker.process.wait()
 
 
-async def _serve_worker(config: ServerConfig, placement: Placement) -> None:
-    server = Server(config, placement=placement)
-    with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
-        async with trio.open_nursery() as nursery:
-            await server.start(nursery)
-            exchanges = {str(e): {"rest": s.rest_url, "ws": s.ws_url} for e, s in server.exchanges.items()}
-            control = None if server.control is None else server.control.url
-            print(json.dumps({"exchanges": exchanges, "control": control}), flush=True)
-            async for _ in signals:
-                break
-            await server.aclose()
-            nursery.cancel_scope.cancel()
-
-
 def main(argv: list[str] | None = None) -> int:
     """A worker: ``python -m mockfeed.workers SPEC.json`` (started by :func:`supervise`)."""
     args = sys.argv[1:] if argv is None else argv
@@ -241,7 +227,9 @@ def main(argv: list[str] | None = None) -> int:
     ports = {ExchangeType(name): (p[0], p[1]) for name, p in spec["ports"].items()}
     level, fmt, trace = spec.get("log", ["WARNING", "text", False])
     logs.configure(level, fmt, trace)
-    trio.run(_serve_worker, config, Placement(ports, spec["started_at_wall_ms"]))
+    from mockfeed.cli import serve_until_signalled  # the CLI imports this module only with --workers
+
+    trio.run(serve_until_signalled, config, True, False, Placement(ports, spec["started_at_wall_ms"]))
     return 0
 
 

@@ -48,14 +48,33 @@ class RestRequest:
         return out
 
 
+Headers: TypeAlias = tuple[tuple[str, str], ...]
+#: The headers of a reused answer that differ per request, from the client's address and the
+#: request's ``wall_ms`` (e.g. Binance's used weight, which counts every request).
+ReuseHeaders: TypeAlias = Callable[[str, int], Headers]
+
+
+@attrs.frozen(slots=True)
+class Reuse:
+    """A plugin's word that an answer holds for every identical request (same method, path and
+    query string, no body) in the same market ``second`` while the model's ``generation`` is
+    unchanged, so the runtime may send it again without asking; ``headers`` recomputes the
+    headers that do differ per request (None: none do)."""
+
+    second: int
+    generation: int
+    headers: ReuseHeaders | None = None
+
+
 @attrs.frozen(slots=True)
 class RestResponse:
-    """An HTTP response: status, body bytes and extra headers."""
+    """An HTTP response: status, body bytes and extra headers; ``reuse`` when it may be reused."""
 
     status: int
     body: bytes
-    headers: tuple[tuple[str, str], ...] = ()
+    headers: Headers = ()
     content_type: str = "application/json"
+    reuse: Reuse | None = attrs.field(default=None, eq=False, repr=False)
 
 
 def json_response(status: int, payload: object, headers: Iterable[tuple[str, str]] = ()) -> RestResponse:
@@ -237,6 +256,11 @@ class ExchangePlugin(abc.ABC):
         differs, and fall back to it for kinds they do not know.
         """
         return self.internal_error(request)
+
+    def reusable(self, request: RestRequest, headers: ReuseHeaders | None = None) -> Reuse:
+        """The :class:`Reuse` of an answer that depends only on the request's method, path, query
+        and market second, and on the model (e.g. a klines page)."""
+        return Reuse(request.now_ms // 1000, self.model.generation, headers)
 
     def limit_request(self, request: RestRequest) -> RestResponse | None:
         """Count ``request`` against the exchange's rate limits (only called when they are enforced).

@@ -208,6 +208,14 @@ class Conditions:
         """The conditions as a JSON-ready dict."""
         return {key: getattr(self, key) for key in KEYS}
 
+    @property
+    def perfect_for_rest(self) -> bool:
+        """Whether REST answers go out untouched: no latency, fault, maintenance or rate limit."""
+        return not (
+            self.latency_ms or self.jitter_ms or self.error_rate or self.timeout_rate
+            or self.maintenance or self.rate_limits
+        )
+
     def delay_ms(self, exchange: str, number: int) -> float:
         """How long request ``number`` of ``exchange`` waits before its answer (ms)."""
         if self.jitter_ms == 0:

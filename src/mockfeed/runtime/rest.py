@@ -14,6 +14,7 @@ import trio
 from mockfeed.exchanges.base import ExchangePlugin, FaultKind, RestHandler, RestRequest, RestResponse
 from mockfeed.logs import TRACE, preview, tracing
 from mockfeed.market.clock import Clock
+from mockfeed.runtime.answer_memo import AnswerMemo
 from mockfeed.runtime.conditions import ConditionsHolder
 
 log = logging.getLogger("mockfeed.rest")
@@ -22,6 +23,7 @@ Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
+_NO_CLIENT = ("127.0.0.1", 0)
 MAX_BODY_BYTES = 64 * 1024  # larger request bodies are refused with 413
 BODY_TIMEOUT = 10.0  # seconds a client gets to send a whole request body, else 408
 
@@ -49,6 +51,7 @@ class RestApp:
         self.paths = {path for _, path in self.routes}
         self.requests = 0  # requests answered so far (for the live view)
         self.faults_injected = 0  # of which answered with an injected fault or a rate-limit refusal
+        self.memo = AnswerMemo()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -70,13 +73,16 @@ class RestApp:
 
     async def _answer(self, scope: Scope, body: bytes) -> RestResponse:
         """The answer under the current conditions: after their latency, maybe an injected fault."""
-        conditions, number = self.conditions.next_request(scope["path"])
+        path = scope["path"]
+        conditions, number = self.conditions.next_request(path)
         self.requests += 1
+        if conditions.perfect_for_rest and not body:
+            return self._plain_answer(scope, path)
         exchange = self.conditions.exchange
         delay = conditions.delay_ms(exchange, number)
         if delay > 0:
             await trio.sleep(delay / 1000)
-        request = self._request(scope, body)
+        request = self._request(scope, body, self.clock.now_ms())
         if conditions.rate_limits:
             refusal = self._guarded(lambda: self.plugin.limit_request(request), request)
             if refusal is not None:
@@ -91,6 +97,28 @@ class RestApp:
             return self.fault(FaultKind.SERVER_ERROR, request)
         return self.respond(request)
 
+    def _plain_answer(self, scope: Scope, path: str) -> RestResponse:
+        """The answer under a perfect network to a request without a body: a reused one when the
+        plugin said it holds for this second (see :mod:`mockfeed.runtime.answer_memo`)."""
+        now_ms = self.clock.now_ms()
+        key = (scope["method"], path, scope["query_string"])
+        kept = self.memo.get(key, now_ms // 1000, self.plugin.model.generation)
+        if kept is None:
+            answer = self.respond(self._request(scope, b"", now_ms))
+            if answer.reuse is not None:
+                self.memo.put(key, answer)
+            return answer
+        per_request = kept.reuse.headers if kept.reuse is not None else None
+        if per_request is None:
+            return kept
+        client = scope.get("client") or _NO_CLIENT
+        try:
+            headers = per_request(str(client[0]), int(trio.current_time() * 1000))
+        except Exception:
+            log.exception("plugin failed on the headers of %s %s", scope["method"], path)
+            return self.plugin.internal_error(self._request(scope, b"", now_ms))
+        return RestResponse(kept.status, kept.body, headers, kept.content_type)
+
     def fault(self, kind: FaultKind, request: RestRequest) -> RestResponse:
         """The plugin's native answer for an injected fault (its internal error should that fail)."""
         self.faults_injected += 1
@@ -104,14 +132,14 @@ class RestApp:
             log.exception("plugin failed on %s %s", request.method, request.path)
             return self.plugin.internal_error(request)
 
-    def _request(self, scope: Scope, body: bytes) -> RestRequest:
-        client = scope.get("client") or ("127.0.0.1", 0)
+    def _request(self, scope: Scope, body: bytes, now_ms: int) -> RestRequest:
+        client = scope.get("client") or _NO_CLIENT
         return RestRequest(
             method=scope["method"],
             path=scope["path"],
             query=_query(scope["query_string"].decode("latin-1")),
             body=body,
-            now_ms=self.clock.now_ms(),
+            now_ms=now_ms,
             client=str(client[0]),
             wall_ms=int(trio.current_time() * 1000),
         )

@@ -15,7 +15,7 @@ from types import MappingProxyType
 
 import attrs
 
-from mockfeed.exchanges.base import RestRequest, RestResponse, json_response
+from mockfeed.exchanges.base import Headers, RestRequest, RestResponse, ReuseHeaders, json_response
 from mockfeed.exchanges.exchange_type import ExchangeType
 from mockfeed.exchanges.ratelimit import Bans, FixedWindow, SlidingWindow, retry_after_s
 
@@ -87,6 +87,15 @@ class BinanceLimits:
         """Count ``weight`` for an answered request; the used-weight header to send with it."""
         used = self.meter.charge(request.client, request.wall_ms, weight)
         return ((HEADER, str(used)),)
+
+    def charger(self, weight: int) -> ReuseHeaders:
+        """:meth:`charge` of ``weight`` as a function of the client and wall time, for a reused answer."""
+        meter = self.meter
+
+        def headers(client: str, wall_ms: int) -> Headers:
+            return ((HEADER, str(meter.charge(client, wall_ms, weight))),)
+
+        return headers
 
     def weight(self, request: RestRequest) -> int:
         """The weight Binance charges for ``request`` (klines by ``limit``)."""

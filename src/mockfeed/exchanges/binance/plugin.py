@@ -249,8 +249,9 @@ class _Binance(ExchangePlugin):
             pair.name, interval, now_ms=request.now_ms, limit=limit, start_ms=start, end_ms=end
         )
         body = self.rows.page(pair.name, interval, opens, request.now_ms, self.row_encoder(pair))
-        headers = self.limits.charge(request, self.limits.table.klines_weight(limit))
-        return RestResponse(200, body, headers)
+        weight = self.limits.table.klines_weight(limit)
+        headers = self.limits.charge(request, weight)
+        return RestResponse(200, body, headers, reuse=self.reusable(request, self.limits.charger(weight)))
 
     def _exchange_info(self, request: RestRequest) -> RestResponse:
         try:

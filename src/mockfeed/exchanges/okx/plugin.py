@@ -163,7 +163,7 @@ class Endpoint:
             # Months use their nominal length here: 1,440 months reach back before any history.
             bounds.append(interval.floor(now_ms) - (self.depth_bars - 1) * interval.ms)
         if code in self.depth_ms:
-            bounds.append(now_ms - self.depth_ms[code])
+            bounds.append(interval.floor(now_ms) - self.depth_ms[code])
         return max(bounds) if bounds else None
 
 
@@ -268,7 +268,8 @@ class _Okx(ExchangePlugin):
 
     def _candles_handler(self, endpoint: Endpoint) -> RestHandler:
         def handler(request: RestRequest) -> RestResponse:
-            return _reply(lambda: orjson.Fragment(self.candle_page(request, endpoint)))
+            answer = _reply(lambda: orjson.Fragment(self.candle_page(request, endpoint)))
+            return attrs.evolve(answer, reuse=self.reusable(request))
 
         return handler
 

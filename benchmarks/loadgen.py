@@ -1,7 +1,7 @@
 """A raw-socket HTTP/1.1 keep-alive load generator (used when ``wrk`` is not installed).
 
-``python -m benchmarks.loadgen --port P --path /x --connections N --duration S`` keeps N
-connections each with one request outstanding (as wrk does), skips response bodies without
+``python -m benchmarks.loadgen --port P --path /x [--path /y ...] --connections N --duration S``
+keeps N connections each with one request outstanding (as wrk does), the paths taken in turn, skips response bodies without
 copying them (Content-Length or chunked), and prints one JSON line::
 
     {"requests": ..., "seconds": ..., "rps": ..., "bytes": ..., "non_2xx": ..., "errors": ...}
@@ -111,7 +111,7 @@ def _connect(host: str, port: int) -> socket.socket:
 
 
 def run(
-    host: str, port: int, path: str, connections: int, duration: float, warmup: float,
+    host: str, port: int, paths: list[str], connections: int, duration: float, warmup: float,
     max_requests: int,
 ) -> dict[str, float]:
     """Drive the server; the counts of the measured window.
@@ -120,7 +120,7 @@ def run(
     after ``keep_alive_max_requests``, 1000 by default) is reopened, as wrk does; a close in the
     middle of a response counts as an error.
     """
-    request = f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode()
+    requests = [f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode() for path in paths]
     selector = selectors.DefaultSelector()
     conns = [_Conn(_connect(host, port)) for _ in range(connections)]
     for conn in conns:
@@ -130,7 +130,7 @@ def run(
     stop_at = measure_from + duration
     counted = non_2xx = errors = reconnects = issued = completed = received = 0
     for conn in conns:
-        conn.sock.send(request)
+        conn.sock.send(requests[issued % len(requests)])
         conn.pending = True
         issued += 1
     now = start
@@ -157,7 +157,7 @@ def run(
                     continue
                 conn.reset(_connect(host, port))
                 selector.register(conn.sock, selectors.EVENT_READ, conn)
-                conn.sock.send(request)
+                conn.sock.send(requests[issued % len(requests)])
                 conn.pending = True
                 issued += 1
                 continue
@@ -173,7 +173,7 @@ def run(
                     non_2xx += 1
             if now < stop_at and issued < max_requests:
                 try:
-                    conn.sock.send(request)
+                    conn.sock.send(requests[issued % len(requests)])
                     conn.pending = True
                     issued += 1
                 except OSError:
@@ -200,7 +200,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.loadgen")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--path", required=True)
+    parser.add_argument("--path", required=True, action="append", help="repeat to take several in turn")
     parser.add_argument("--connections", type=int, default=1)
     parser.add_argument("--duration", type=float, default=3.0)
     parser.add_argument("--warmup", type=float, default=0.3)

@@ -24,6 +24,7 @@ from mockfeed.runtime import internals
 from mockfeed.runtime.conditions import Conditions
 from mockfeed.runtime.frames import Push, encode_frame
 from mockfeed.runtime.lanes import Lane
+from mockfeed.runtime.receiver import Receive
 
 SEND_QUEUE = 1024  # messages waiting for one connection before it counts as a slow consumer
 SEND_QUEUE_BYTES = 4 << 20  # ... or bytes waiting, whichever comes first
@@ -299,10 +300,15 @@ class OutboxStream:
 
     __slots__ = ("inner", "outbox", "receive_some")
 
-    def __init__(self, inner: trio.SocketStream | trio.SSLStream[trio.SocketStream], outbox: Outbox) -> None:
+    def __init__(
+        self,
+        inner: trio.SocketStream | trio.SSLStream[trio.SocketStream],
+        outbox: Outbox,
+        receive_some: Receive | None = None,
+    ) -> None:
         self.inner = inner
         self.outbox = outbox
-        self.receive_some = inner.receive_some
+        self.receive_some = inner.receive_some if receive_some is None else receive_some
 
     async def aclose(self) -> None:
         """Close the socket."""
@@ -337,7 +343,8 @@ def attach(
         raw = internals.raw_socket(stream)
         outbox = Outbox(raw, spawn, personalize)
     outbox._stream = stream
-    internals.take_over_sends(ws, OutboxStream(stream, outbox))
+    internals.take_over_sends(ws, OutboxStream(stream, outbox, internals.receive_method(ws)))
     internals.release_handshake(ws)
+    internals.compact_open_connection(ws)
     internals.drop_late_pongs(ws)
     return outbox

@@ -14,7 +14,7 @@ from typing import Any, cast
 import attrs
 import trio
 from hypercorn.trio import serve as hypercorn_serve
-from trio_websocket import ConnectionClosed, WebSocketRequest, WebSocketServer, serve_websocket
+from trio_websocket import ConnectionClosed, WebSocketRequest, WebSocketServer
 
 from mockfeed.config import ServerConfig
 from mockfeed.exchanges import ExchangeType, create_plugin
@@ -23,6 +23,7 @@ from mockfeed.exchanges.ratelimit import SlidingWindow
 from mockfeed.market import MarketModel
 from mockfeed.market.clock import Clock, ScaledClock, parse_time, wall_ms
 from mockfeed.market.scenario import Bound, bind
+from mockfeed.runtime import internals
 from mockfeed.runtime.conditions import Conditions, ConditionsHolder
 from mockfeed.runtime.control import (
     ControlApp,
@@ -34,6 +35,7 @@ from mockfeed.runtime.control import (
 )
 from mockfeed.runtime.http_config import BoundedConfig
 from mockfeed.runtime.hub import Hub
+from mockfeed.runtime.receiver import PlainListener
 from mockfeed.runtime.rest import RestApp
 from mockfeed.runtime.scenario_control import Scenarios, scenario_routes
 from mockfeed.runtime.tls import TlsFiles
@@ -143,35 +145,41 @@ class ExchangeServer:
                     app = self.rest_app = RestApp(self.plugin, self.clock, self.faults)
                     binds: list[str] = await nursery.start(self._serve_rest, app, config)
                     self.rest_port = int(binds[0].rsplit(":", 1)[1])
-                    ws_server: Any = await nursery.start(self._serve_ws)
-                    self.ws_port = ws_server.port
+                    self.ws_port = await nursery.start(self._serve_ws)
                     self.plugin.set_endpoints(self.rest_url, self.ws_url)
                     nursery.start_soon(self.hub.run)
                     task_status.started()
         finally:
             self._done.set()
 
-    async def _serve_ws(
-        self, *, task_status: trio.TaskStatus[WebSocketServer] = trio.TASK_STATUS_IGNORED
-    ) -> None:
+    async def _serve_ws(self, *, task_status: trio.TaskStatus[int] = trio.TASK_STATUS_IGNORED) -> None:
+        """Serve WebSockets; started with the bound port. Plain TCP connections receive through
+        :mod:`mockfeed.runtime.receiver` (less memory per idle connection); TLS ones through trio's
+        SSL stream."""
+        if self.reuse_port:
+            sockets = [trio.SocketListener(await self._reuse_port_socket())]
+        else:
+            sockets = await trio.open_tcp_listeners(self._ports[1], host=self.host)
+        port = int(sockets[0].socket.getsockname()[1])
         ssl_context = None if self.tls is None else self.tls.server_context()
-        if not self.reuse_port:
-            await serve_websocket(
-                self._handle_ws, self.host, self._ports[1], ssl_context,
-                connect_timeout=10, disconnect_timeout=5, task_status=task_status,
-            )
-            return
+        listeners: list[Any] = [
+            PlainListener(plain, internals.raw_socket) if ssl_context is None
+            else trio.SSLListener(plain, ssl_context, https_compatible=False)
+            for plain in sockets
+        ]
+        server = WebSocketServer(self._handle_ws, listeners, connect_timeout=10, disconnect_timeout=5)
+        async with trio.open_nursery() as nursery:
+            await nursery.start(server.run)
+            task_status.started(port)
+
+    async def _reuse_port_socket(self) -> trio.socket.SocketType:
+        """A listening socket on the WebSocket port that other workers' sockets share (SO_REUSEPORT)."""
         sock = trio.socket.socket(socket.AF_INET6 if ":" in self.host else socket.AF_INET)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         await sock.bind((self.host.strip("[]"), self._ports[1]))
         sock.listen(LISTEN_BACKLOG)
-        plain = trio.SocketListener(sock)
-        listener: trio.SocketListener | trio.SSLListener[trio.SocketStream] = (
-            plain if ssl_context is None else trio.SSLListener(plain, ssl_context, https_compatible=False)
-        )
-        server = WebSocketServer(self._handle_ws, [listener], connect_timeout=10, disconnect_timeout=5)
-        await server.run(task_status=task_status)
+        return sock
 
     async def _serve_rest(
         self,
@@ -232,8 +240,7 @@ class ExchangeServer:
             return None
         if self._attempts is None:
             self._attempts = SlidingWindow(limit[0], round(limit[1] * 1000))
-        remote = request.remote
-        ip = getattr(remote, "address", remote)
+        ip = internals.peer_address(request)
         decision = self._attempts.hit(str(ip), int(trio.current_time() * 1000))
         if decision.admitted:
             return None
@@ -280,6 +287,7 @@ class ExchangeServer:
             number=self.faults.next_connection(), lifetime=lifetime, connection_id=next(self._ids),
             path=request.path,
         )
+        internals.release_request(request)
         self.connections.add(connection)
         try:
             await connection.run()

@@ -14,11 +14,45 @@ from mockfeed.market.scenario import Jump
 
 START = "2024-03-01T00:00:00Z"
 START_MS = parse_time(START)
+START_S = START_MS // 1000
 BINANCE = "/api/v3/klines?symbol=BTCUSDT&interval=1m&limit=1000"
 BINANCE_REORDERED = "/api/v3/klines?interval=1m&limit=1000&symbol=BTCUSDT"  # another key: built afresh
 OKX = "/api/v5/market/candles?instId=BTC-USDT&bar=1m&limit=300"
 OKX_REORDERED = "/api/v5/market/candles?limit=300&bar=1m&instId=BTC-USDT"
 WEIGHT = "x-mbx-used-weight-1m"
+GATE_REMAIN = "x-gate-ratelimit-requests-remain"
+
+#: Every other product whose candle answers are reused: a candle URL reaching the forming candle,
+#: and the same query with its parameters in another order (another memo key: built afresh).
+CANDLE_URLS = {
+    "coinbase_advanced_trade": (
+        f"/api/v3/brokerage/market/products/BTC-USDT/candles?start={START_S - 3600}&end={START_S + 3600}"
+        "&granularity=ONE_MINUTE",
+        f"/api/v3/brokerage/market/products/BTC-USDT/candles?granularity=ONE_MINUTE&end={START_S + 3600}"
+        f"&start={START_S - 3600}",
+    ),
+    "kraken_spot": ("/0/public/OHLC?pair=XBTUSDT&interval=1", "/0/public/OHLC?interval=1&pair=XBTUSDT"),
+    "gate_io_spot": (
+        "/api/v4/spot/candlesticks?currency_pair=BTC_USDT&interval=1m&limit=100",
+        "/api/v4/spot/candlesticks?limit=100&interval=1m&currency_pair=BTC_USDT",
+    ),
+    "gate_io_perpetual": (
+        "/api/v4/futures/usdt/candlesticks?contract=BTC_USDT&interval=1m&limit=100",
+        "/api/v4/futures/usdt/candlesticks?limit=100&interval=1m&contract=BTC_USDT",
+    ),
+    "mexc_spot": (
+        "/api/v3/klines?symbol=BTCUSDT&interval=1m&limit=500",
+        "/api/v3/klines?limit=500&interval=1m&symbol=BTCUSDT",
+    ),
+    "mexc_perpetual": (
+        f"/api/v1/contract/kline/BTC_USDT?interval=Min1&start={START_S - 3600}",
+        f"/api/v1/contract/kline/BTC_USDT?start={START_S - 3600}&interval=Min1",
+    ),
+    "ascend_ex_spot": (
+        "/api/pro/v1/barhist?symbol=BTC/USDT&interval=1&n=100",
+        "/api/pro/v1/barhist?n=100&interval=1&symbol=BTC/USDT",
+    ),
+}
 
 pytestmark = pytest.mark.mockfeed(exchanges=["binance_spot", "okx_spot"], start=START, speed=0, seed=3)
 
@@ -92,3 +126,38 @@ async def test_faults_and_latency_never_answer_from_the_memo(mockfeed_server: Se
     slow = await get(mockfeed_server, "okx_spot", OKX)
     assert slow.status_code == 200
     assert hits(mockfeed_server, "okx_spot") == before
+
+
+@pytest.mark.mockfeed(start=START, speed=0, seed=3)
+@pytest.mark.mockfeed_exchanges(*CANDLE_URLS)
+async def test_candle_answers_are_reused_within_their_second(
+    mockfeed_server: Server, mockfeed_exchange: str
+) -> None:
+    url, reordered = CANDLE_URLS[mockfeed_exchange]
+    first = await get(mockfeed_server, mockfeed_exchange, url)
+    assert first.status_code == 200
+    assert str(START_S).encode() in first.content  # a page holding the forming candle, no error
+    before = hits(mockfeed_server, mockfeed_exchange)
+    again = await get(mockfeed_server, mockfeed_exchange, url)
+    assert hits(mockfeed_server, mockfeed_exchange) == before + 1
+    assert again.status_code == 200 and again.content == first.content
+    assert (await get(mockfeed_server, mockfeed_exchange, reordered)).content == first.content
+
+    mockfeed_server.advance(60_000)  # a minute on: a new forming candle, nothing kept from before
+    moved = await get(mockfeed_server, mockfeed_exchange, url)
+    assert moved.status_code == 200 and moved.content != first.content
+    assert str(START_S + 60).encode() in moved.content
+    assert moved.content == (await get(mockfeed_server, mockfeed_exchange, reordered)).content
+
+
+@pytest.mark.mockfeed(start=START, speed=0, seed=3)
+@pytest.mark.mockfeed_exchanges("gate_io_spot")
+async def test_gate_counts_every_request_of_a_reused_answer(mockfeed_server: Server) -> None:
+    url, reordered = CANDLE_URLS["gate_io_spot"]
+    first = await get(mockfeed_server, "gate_io_spot", url)
+    before = hits(mockfeed_server, "gate_io_spot")
+    again = await get(mockfeed_server, "gate_io_spot", url)
+    assert hits(mockfeed_server, "gate_io_spot") == before + 1
+    fresh = await get(mockfeed_server, "gate_io_spot", reordered)
+    remain = [int(r.headers[GATE_REMAIN]) for r in (first, again, fresh)]
+    assert remain == [remain[0], remain[0] - 1, remain[0] - 2]  # the endpoint's window counts all three

@@ -144,10 +144,12 @@ class _AscendEx(ExchangePlugin):
         return faults.FAULTS.get(kind) or self.internal_error(request)
 
     def _barhist(self, request: RestRequest) -> RestResponse:
+        # The bars (or the error) depend only on the query and the market second: reusable.
         try:
-            return _ok(self.bars(request))
+            answer = _ok(self.bars(request))
         except errors.AscendExError as error:
-            return error.response()
+            answer = error.response()
+        return attrs.evolve(answer, reuse=self.reusable(request))
 
     def bars(self, request: RestRequest) -> list[dict[str, object]]:
         """The ``barhist`` rows for a request, oldest first (raises :class:`AscendExError`).

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+import attrs
 import orjson
 
 from mockfeed.exchanges.base import (
@@ -134,11 +135,12 @@ class CoinbaseAdvancedTrade(ExchangePlugin):
         return json_response(200, catalog.product_row(self.model, pair, request.now_ms))
 
     def _candles(self, request: RestRequest) -> RestResponse:
+        # The page, or its error, depends only on the path, query and market second: reusable.
         try:
-            rows = self._candle_rows(request)
+            answer = json_response(200, {"candles": self._candle_rows(request)})
         except errors.CoinbaseError as error:
-            return error.response()
-        return json_response(200, {"candles": rows})
+            answer = error.response()
+        return attrs.evolve(answer, reuse=self.reusable(request))
 
     def _candle_rows(self, request: RestRequest) -> list[dict[str, str]]:
         """Buckets overlapping ``[start, end)``, newest first, the forming one included.

@@ -20,10 +20,12 @@ import orjson
 from mockfeed.exchanges.base import (
     ExchangePlugin,
     FaultKind,
+    Headers,
     Heartbeat,
     RestHandler,
     RestRequest,
     RestResponse,
+    ReuseHeaders,
     Subscription,
     WsReject,
     WsSession,
@@ -38,6 +40,9 @@ from mockfeed.market import Candle, Interval, MarketModel, PairSpec
 
 API = "/api/v4"
 _MINUTE = Interval.parse("1m")
+#: Routes whose answer (or error) depends only on the path, query and market second: their bodies
+#: may be reused within a second, the rate-limit headers still counted per request.
+REUSABLE = frozenset({"/spot/candlesticks", "/futures/{settle}/candlesticks"})
 
 Payload = Callable[[RestRequest], object]  # a JSON value, or bytes already encoded as JSON
 
@@ -134,21 +139,42 @@ class _GateIo(ExchangePlugin):
             "/options/underlyings": self._nothing,
             "/options/contracts": self._option_contracts,
         }
-        return {("GET", API + path): self._endpoint(API + path, payload) for path, payload in table.items()}
+        return {
+            ("GET", API + path): self._endpoint(API + path, payload, path in REUSABLE)
+            for path, payload in table.items()
+        }
 
-    def _endpoint(self, path: str, payload: Payload) -> RestHandler:
-        """A route handler: the payload as JSON, or its Gate error, with rate-limit headers."""
+    def _endpoint(self, path: str, payload: Payload, reusable: bool = False) -> RestHandler:
+        """A route handler: the payload as JSON, or its Gate error, with rate-limit headers;
+        marked reusable within its market second if ``reusable``."""
 
         def handle(request: RestRequest) -> RestResponse:
             headers = self.rates.headers(request.client, path, request.now_ms)
             try:
                 answer = payload(request)
             except errors.GateError as error:
-                return error.response(headers)
-            body = answer if isinstance(answer, bytes) else orjson.dumps(answer)
-            return RestResponse(200, body, headers)
+                response = error.response(headers)
+            else:
+                body = answer if isinstance(answer, bytes) else orjson.dumps(answer)
+                response = RestResponse(200, body, headers)
+            if not reusable:
+                return response
+            return attrs.evolve(response, reuse=self.reusable(request, self._counter(path, request.now_ms)))
 
         return handle
+
+    def _counter(self, path: str, now_ms: int) -> ReuseHeaders:
+        """The rate-limit headers of a reused answer: one more request of its client on ``path``.
+
+        A reused answer belongs to the market second of ``now_ms``, hence to its 10-second window,
+        so counting at ``now_ms`` gives the headers a fresh answer would carry.
+        """
+        rates = self.rates
+
+        def headers(client: str, wall_ms: int) -> Headers:
+            return rates.headers(client, path, now_ms)
+
+        return headers
 
     def not_found(self, request: RestRequest) -> RestResponse:
         return errors.NOT_FOUND.response()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Iterable, Mapping
 
+import attrs
 import orjson
 
 from mockfeed.exchanges.base import (
@@ -54,6 +55,11 @@ _INFO_FIELDS: dict[str, tuple[str, ...] | None] = {
 
 Builder = Callable[[RestRequest], object]
 
+#: Public methods whose answer (or error) depends only on the method, query and market second, so
+#: identical requests within a second may get the same bytes (Time and SystemStatus do too, but
+#: nobody polls them hard enough to matter).
+REUSABLE = frozenset({"OHLC"})
+
 
 class KrakenSpot(ExchangePlugin):
     """Kraken spot (``api.kraken.com``, ``ws.kraken.com/v2`` and v1 ``ws.kraken.com``)."""
@@ -89,7 +95,7 @@ class KrakenSpot(ExchangePlugin):
         table: dict[tuple[str, str], RestHandler] = {}
         for name, build in builders.items():
             for method in ("GET", "POST"):  # Kraken's public methods take both
-                table[(method, f"/0/public/{name}")] = self._envelope(build)
+                table[(method, f"/0/public/{name}")] = self._envelope(build, name in REUSABLE)
         return table
 
     def not_found(self, request: RestRequest) -> RestResponse:
@@ -105,16 +111,16 @@ class KrakenSpot(ExchangePlugin):
     def limit_request(self, request: RestRequest) -> RestResponse | None:
         return self.limits.check(request)
 
-    @staticmethod
-    def _envelope(build: Builder) -> RestHandler:
-        """A handler answering ``{"error": [], "result": ...}``, or Kraken's error body."""
+    def _envelope(self, build: Builder, reusable: bool = False) -> RestHandler:
+        """A handler answering ``{"error": [], "result": ...}``, or Kraken's error body; marked
+        reusable within its market second if ``reusable``."""
 
         def handle(request: RestRequest) -> RestResponse:
             try:
-                result = build(request)
+                answer = json_response(200, {"error": [], "result": build(request)})
             except errors.KrakenError as error:
-                return error.response()
-            return json_response(200, {"error": [], "result": result})
+                answer = error.response()
+            return attrs.evolve(answer, reuse=self.reusable(request)) if reusable else answer
 
         return handle
 

@@ -159,8 +159,10 @@ class _Mexc(ExchangePlugin):
         return self.request_limits.check(request)
 
     # spot v3 ------------------------------------------------------------------------------------
+    # Both kline pages (and their errors) depend only on the path, query and market second.
     def _spot_klines(self, request: RestRequest) -> RestResponse:
-        return _answer(lambda: RestResponse(200, json_array(self.spot_klines(request))))
+        answer = _answer(lambda: RestResponse(200, json_array(self.spot_klines(request))))
+        return attrs.evolve(answer, reuse=self.reusable(request))
 
     def spot_klines(self, request: RestRequest) -> list[bytes]:
         """Encoded rows of ``GET /api/v3/klines``, oldest first; :class:`MexcError` if refused.
@@ -215,7 +217,8 @@ class _Mexc(ExchangePlugin):
 
     # contract v1 --------------------------------------------------------------------------------
     def _contract_klines(self, request: RestRequest) -> RestResponse:
-        return _answer(lambda: _contract_ok(self.contract_klines(request)))
+        answer = _answer(lambda: _contract_ok(self.contract_klines(request)))
+        return attrs.evolve(answer, reuse=self.reusable(request))
 
     def contract_klines(self, request: RestRequest) -> dict[str, list[int | float]]:
         """Columns of ``GET /api/v1/contract/kline/{symbol}``; :class:`MexcError` if refused.

@@ -48,6 +48,14 @@ CANDLE_URLS = {
         f"/api/v1/contract/kline/BTC_USDT?interval=Min1&start={START_S - 3600}",
         f"/api/v1/contract/kline/BTC_USDT?start={START_S - 3600}&interval=Min1",
     ),
+    "kucoin_spot": (
+        "/api/v1/market/candles?symbol=BTC-USDT&type=1min",
+        "/api/v1/market/candles?type=1min&symbol=BTC-USDT",
+    ),
+    "kucoin_perpetual": (
+        f"/api/v1/kline/query?symbol=XBTUSDTM&granularity=1&from={(START_S - 3600) * 1000}",
+        f"/api/v1/kline/query?from={(START_S - 3600) * 1000}&granularity=1&symbol=XBTUSDTM",
+    ),
     "ascend_ex_spot": (
         "/api/pro/v1/barhist?symbol=BTC/USDT&interval=1&n=100",
         "/api/pro/v1/barhist?n=100&interval=1&symbol=BTC/USDT",
@@ -161,3 +169,18 @@ async def test_gate_counts_every_request_of_a_reused_answer(mockfeed_server: Ser
     fresh = await get(mockfeed_server, "gate_io_spot", reordered)
     remain = [int(r.headers[GATE_REMAIN]) for r in (first, again, fresh)]
     assert remain == [remain[0], remain[0] - 1, remain[0] - 2]  # the endpoint's window counts all three
+
+
+@pytest.mark.mockfeed(start=START, speed=0, seed=3)
+@pytest.mark.mockfeed_exchanges("kucoin_spot")
+async def test_kucoin_counts_every_request_of_a_reused_answer(mockfeed_server: Server) -> None:
+    url, reordered = CANDLE_URLS["kucoin_spot"]
+    first = await get(mockfeed_server, "kucoin_spot", url)
+    before = hits(mockfeed_server, "kucoin_spot")
+    again = await get(mockfeed_server, "kucoin_spot", url)
+    assert hits(mockfeed_server, "kucoin_spot") == before + 1
+    fresh = await get(mockfeed_server, "kucoin_spot", reordered)
+    remain = [int(r.headers["gw-ratelimit-remaining"]) for r in (first, again, fresh)]
+    step = remain[0] - remain[1]
+    assert step > 0 and remain[2] == remain[0] - 2 * step  # the pool counts all three alike
+    assert {r.headers["gw-ratelimit-reset"] for r in (first, again, fresh)} == {first.headers["gw-ratelimit-reset"]}

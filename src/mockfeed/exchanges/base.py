@@ -49,9 +49,10 @@ class RestRequest:
 
 
 Headers: TypeAlias = tuple[tuple[str, str], ...]
-#: The headers of a reused answer that differ per request, from the client's address and the
-#: request's ``wall_ms`` (e.g. Binance's used weight, which counts every request).
-ReuseHeaders: TypeAlias = Callable[[str, int], Headers]
+#: The headers of a reused answer that differ per request, from the client's address, the
+#: request's ``wall_ms`` and its market ``now_ms`` (e.g. Binance's used weight, KuCoin's quota:
+#: they count every request).
+ReuseHeaders: TypeAlias = Callable[[str, int, int], Headers]
 
 
 @attrs.frozen(slots=True)

@@ -319,11 +319,18 @@ class RowCache:
                 return last_body
         else:
             found = self._aligned(pair, interval, opens, now_ms, encode, variant)
-            done = [row for row in found[:closed] if row is not None]
-            tail = [row for row in found[closed:] if row is not None]
+            done = found[:closed]
+            if None in done:
+                done = [row for row in done if row is not None]
             if newest_first:
                 done.reverse()
-            joined = b",".join(done)
+            if closed == len(found):  # all closed: one copy, and nothing kept to join a tail to
+                body = json_array(done)  # type: ignore[arg-type]
+                if closed:
+                    self._remember_page(memo_key, b"", [], body)
+                return body
+            tail = [row for row in found[closed:] if row is not None]
+            joined = b",".join(done)  # type: ignore[arg-type]
         closed_part = [joined] if joined else []
         body = json_array([*tail[::-1], *closed_part] if newest_first else [*closed_part, *tail])
         if closed:
@@ -347,7 +354,10 @@ class RowCache:
             series = self._series[key] = {}
         forming_open = interval.floor(now_ms)
         # A stored row is closed; after the clock is set back its candle may be forming again.
-        found = [series.get(t) if t < forming_open else None for t in opens]
+        if opens and _newest(opens) < forming_open:
+            found: list[bytes | None] = list(map(series.get, opens))  # a page of the past
+        else:
+            found = [series.get(t) if t < forming_open else None for t in opens]
         if None not in found:
             return found
         now_s = now_ms // 1000
@@ -422,10 +432,17 @@ def _ascending(values: Sequence[int]) -> bool:
     return (isinstance(values, range) and values.step > 0) or all(map(int.__lt__, values, values[1:]))
 
 
+def _newest(opens: Sequence[int]) -> int:
+    return opens[-1] if isinstance(opens, range) and opens.step > 0 else max(opens)
+
+
 def json_array(rows: list[bytes]) -> bytes:
-    """``[row,row,...]`` from encoded JSON rows (a page's few big parts are copied only once)."""
+    """``[row,row,...]`` from encoded JSON rows, every byte copied once."""
     if len(rows) > 4:
-        return b"".join((b"[", b",".join(rows), b"]"))
+        edged = list(rows)
+        edged[0] = b"[" + edged[0]
+        edged[-1] += b"]"
+        return b",".join(edged)
     pieces = [b"["]
     for row in rows:
         pieces += (row, b",")

@@ -113,7 +113,7 @@ class RestApp:
             return kept
         client = scope.get("client") or _NO_CLIENT
         try:
-            headers = per_request(str(client[0]), int(trio.current_time() * 1000))
+            headers = per_request(str(client[0]), int(trio.current_time() * 1000), now_ms)
         except Exception:
             log.exception("plugin failed on the headers of %s %s", scope["method"], path)
             return self.plugin.internal_error(self._request(scope, b"", now_ms))

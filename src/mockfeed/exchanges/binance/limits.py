@@ -92,7 +92,7 @@ class BinanceLimits:
         """:meth:`charge` of ``weight`` as a function of the client and wall time, for a reused answer."""
         meter = self.meter
 
-        def headers(client: str, wall_ms: int) -> Headers:
+        def headers(client: str, wall_ms: int, now_ms: int) -> Headers:
             return ((HEADER, str(meter.charge(client, wall_ms, weight))),)
 
         return headers

@@ -159,19 +159,16 @@ class _GateIo(ExchangePlugin):
                 response = RestResponse(200, body, headers)
             if not reusable:
                 return response
-            return attrs.evolve(response, reuse=self.reusable(request, self._counter(path, request.now_ms)))
+            return attrs.evolve(response, reuse=self.reusable(request, self._counter(path)))
 
         return handle
 
-    def _counter(self, path: str, now_ms: int) -> ReuseHeaders:
-        """The rate-limit headers of a reused answer: one more request of its client on ``path``.
-
-        A reused answer belongs to the market second of ``now_ms``, hence to its 10-second window,
-        so counting at ``now_ms`` gives the headers a fresh answer would carry.
-        """
+    def _counter(self, path: str) -> ReuseHeaders:
+        """The rate-limit headers of a reused answer: one more request of its client on ``path``,
+        exactly those a fresh answer would carry."""
         rates = self.rates
 
-        def headers(client: str, wall_ms: int) -> Headers:
+        def headers(client: str, wall_ms: int, now_ms: int) -> Headers:
             return rates.headers(client, path, now_ms)
 
         return headers

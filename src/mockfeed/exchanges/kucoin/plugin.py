@@ -20,9 +20,11 @@ import orjson
 from mockfeed.exchanges.base import (
     ExchangePlugin,
     FaultKind,
+    Headers,
     RestHandler,
     RestRequest,
     RestResponse,
+    ReuseHeaders,
     Subscription,
     WsReject,
     WsSession,
@@ -266,11 +268,23 @@ class _Kucoin(ExchangePlugin):
         )
 
     def _klines(self, request: RestRequest) -> RestResponse:
+        # The rows (or the error) depend only on the query and the market second: reusable, the
+        # quota headers counted again for every request.
         try:
-            rows = self._kline_rows(request)
+            answer = self._answer(request, self._kline_rows(request))
         except errors.KucoinError as error:
-            return error.response(self._charge(request))
-        return self._answer(request, rows)
+            answer = error.response(self._charge(request))
+        return attrs.evolve(answer, reuse=self.reusable(request, self._charger(request.path)))
+
+    def _charger(self, path: str) -> ReuseHeaders:
+        """:meth:`_charge` for a reused answer on ``path``."""
+        weight = self.product.weights.get(path, 1)
+        quota = self.quota
+
+        def headers(client: str, wall_ms: int, now_ms: int) -> Headers:
+            return quota.add(client, now_ms, weight).headers()
+
+        return headers
 
     def _kline_rows(self, request: RestRequest) -> list[list[Any]]:
         product = self.product

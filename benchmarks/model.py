@@ -16,7 +16,9 @@ Cases, interleaved run by run:
   caching and joining: what a cold history request costs before HTTP), from the model's integers
   (``Layout``) and, for comparison, from ``Candle`` objects through ``Decimal`` formatting.
 
-No ceiling; the target is 1 ms per page and the ratio is to the target.
+No ceiling; the target is 1 ms per page of the model's own output (``raw_candles``: the integers
+every REST row encoder reads) and the ratio is to the target. The ``Candle`` rows report the
+convenience API on top (eight ``Decimal`` objects per candle), which no REST page is built from.
 """
 
 from __future__ import annotations
@@ -207,7 +209,7 @@ def run(settings: Settings) -> list[Row]:
     fresh_extra = {"samples_per_run": samples, **pair}
     return [
         _row("model.page_random_fresh", "model 1m×1000 random page, fresh (Candle)", medians["fresh"],
-             fresh_extra),
+             fresh_extra, target=None),
         _row("model.page_random_fresh_raw", "model 1m×1000 random page, fresh (raw)", medians["fresh_raw"],
              fresh_extra),
         _row("model.page_random_fresh_python", "model 1m×1000 random page, fresh (raw, no numpy)",
@@ -217,7 +219,7 @@ def run(settings: Settings) -> list[Row]:
         _row("model.rows_random_fresh_decimal", "Binance rows 1m×1000 random page, fresh (Decimal)",
              medians["rows_decimal"], {**fresh_extra, "samples_per_run": max(3, samples // 3)}, target=None),
         _row("model.page_newest_warm", "model 1m×1000 newest page, warm (Candle)", medians["warm"],
-             {"samples_per_run": newest, "first_call_us_runs": colds, **pair}),
+             {"samples_per_run": newest, "first_call_us_runs": colds, **pair}, target=None),
         _row("model.page_newest_warm_raw", "model 1m×1000 newest page, warm (raw)", medians["warm_raw"],
              {"samples_per_run": newest, **pair}),
         Row(

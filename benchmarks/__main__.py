@@ -73,9 +73,9 @@ def make_settings(args: argparse.Namespace) -> Settings:
         server_cpu=server_cpu,
         load_cpu=load_cpu,
         loadgen=loadgen,
-        rest_seconds=10.0 if args.long else 3.0,
+        rest_seconds=10.0 if args.long else 2.0,
         fanout_subscribers=args.subscribers or 1000,
-        fanout_window=20.0 if args.long else 5.0,
+        fanout_window=20.0 if args.long else 4.0,
         model_random_samples=100 if args.long else 15,
         model_newest_samples=200 if args.long else 30,
     )

@@ -206,7 +206,7 @@ def run_case(settings: Settings, case: Case) -> list[Row]:
             "ceiling": (ceil_ready.rest_port, ceiling.pid),
         }
         for port, pid in servers.values():  # warm up: model caches, allocator, connections
-            load(procs, settings, port, max(CONCURRENCY), WARMUP_SECONDS * case.pages ** 0.5, pid, paths)
+            load(procs, settings, port, max(CONCURRENCY), WARMUP_SECONDS * min(case.pages, 3), pid, paths)
         results: dict[tuple[str, int], list[dict[str, Any]]] = {}
         for index in range(settings.runs):
             for connections in CONCURRENCY:

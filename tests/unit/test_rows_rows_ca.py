@@ -56,7 +56,8 @@ def models(draw: st.DrawFn) -> tuple[MarketModel, PairSpec, int]:
     if draw(st.booleans()):
         events.append(Listing(at=max(now - draw(st.integers(0, 30 * DAY_MS)), 1_483_228_800_000)))
     scenario = Scenario(events).at(NOW) if events else None
-    model = MarketModel([spec], seed=draw(st.integers(0, 2**31)), scenario=scenario)
+    backend = draw(st.sampled_from(["auto", "python"]))  # numpy batches, or lists
+    model = MarketModel([spec], seed=draw(st.integers(0, 2**31)), scenario=scenario, backend=backend)
     return model, spec, now
 
 

@@ -34,8 +34,9 @@ from mockfeed.exchanges.coinbase import catalog, errors, faults
 from mockfeed.exchanges.coinbase.limits import CoinbaseLimits
 from mockfeed.exchanges.coinbase.params import Query
 from mockfeed.exchanges.coinbase.streams import CANDLE_INTERVAL, SEQUENCE_PLACEHOLDER, CoinbaseSession
-from mockfeed.exchanges.coinbase.wire import rest_candle, rfc3339, rfc3339_nano, ws_candle
+from mockfeed.exchanges.coinbase.wire import rfc3339, rfc3339_nano, ws_candle
 from mockfeed.exchanges.exchange_type import ExchangeType
+from mockfeed.exchanges.rows import Layout, RowCache, integer, plain
 from mockfeed.market import Candle, MarketModel, PairSpec
 
 BROKERAGE = "/api/v3/brokerage"
@@ -65,6 +66,20 @@ class CoinbaseAdvancedTrade(ExchangePlugin):
         super().__init__(model, pairs)
         self.products: dict[str, PairSpec] = {p.name: p for p in self.pairs}
         self.limits = CoinbaseLimits()
+        self.rows = RowCache(model)  # encoded rows of closed candles
+        self.layouts = {p.name: self.row_layout(p) for p in self.pairs}
+
+    @staticmethod
+    def row_layout(pair: PairSpec) -> Layout:
+        """One REST candle as a :class:`Layout` of the model's integers: every value a string,
+        ``start`` in UNIX seconds, numbers plain (:func:`~mockfeed.exchanges.coinbase.wire.plain`),
+        Coinbase's key order."""
+        tick = pair.tick_size
+        return Layout(
+            '{"start":"', integer(0, 1000), '","low":"', plain(4, tick), '","high":"', plain(3, tick),
+            '","open":"', plain(2, tick), '","close":"', plain(5, tick), '","volume":"',
+            plain(6, pair.lot_size), '"}',
+        )
 
     # -- REST -----------------------------------------------------------------------------------
     def routes(self) -> Mapping[tuple[str, str], RestHandler]:
@@ -137,13 +152,13 @@ class CoinbaseAdvancedTrade(ExchangePlugin):
     def _candles(self, request: RestRequest) -> RestResponse:
         # The page, or its error, depends only on the path, query and market second: reusable.
         try:
-            answer = json_response(200, {"candles": self._candle_rows(request)})
+            answer = json_response(200, {"candles": orjson.Fragment(self.candle_page(request))})
         except errors.CoinbaseError as error:
             answer = error.response()
         return attrs.evolve(answer, reuse=self.reusable(request))
 
-    def _candle_rows(self, request: RestRequest) -> list[dict[str, str]]:
-        """Buckets overlapping ``[start, end)``, newest first, the forming one included.
+    def candle_page(self, request: RestRequest) -> bytes:
+        """Buckets overlapping ``[start, end)`` as a JSON array, newest first, the forming one included.
 
         UNVERIFIED choices (ccxt is indifferent): ``end`` is exclusive, so a span of N buckets
         returns N rows; the bucket containing an unaligned ``start`` is included (as on the Exchange
@@ -165,14 +180,15 @@ class CoinbaseAdvancedTrade(ExchangePlugin):
         if limit > errors.MAX_CANDLES:
             raise errors.argument("limit")
         if end == start:
-            return []
+            return b"[]"
+        now = request.now_ms
         first = interval.floor(start * 1000)
-        last = min(interval.floor(end * 1000 - 1), interval.floor(request.now_ms))
+        last = min(interval.floor(end * 1000 - 1), interval.floor(now))
         if last < first:
-            return []
+            return b"[]"
         count = min(limit, (last - first) // interval.ms + 1)
-        candles = self.model.candles(pair.name, interval, now_ms=request.now_ms, limit=count, end_ms=last)
-        return [rest_candle(c) for c in reversed(candles)]
+        opens = self.model.open_times(pair.name, interval, now_ms=now, limit=count, end_ms=last)
+        return self.rows.page(pair.name, interval, opens, now, self.layouts[pair.name], newest_first=True)
 
     def _v2_time(self, request: RestRequest) -> RestResponse:
         now = request.now_ms

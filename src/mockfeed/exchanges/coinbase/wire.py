@@ -45,20 +45,8 @@ def go_time(ms: int, monotonic_ms: int) -> str:
     )
 
 
-def rest_candle(candle: Candle) -> dict[str, str]:
-    """One REST candle: every value a string, ``start`` in UNIX seconds, Coinbase's key order."""
-    return {
-        "start": str(candle.open_time // 1000),
-        "low": plain(candle.low),
-        "high": plain(candle.high),
-        "open": plain(candle.open),
-        "close": plain(candle.close),
-        "volume": plain(candle.volume),
-    }
-
-
 def ws_candle(candle: Candle, product_id: str) -> dict[str, str]:
-    """One WS candle: the REST fields in the feed's order, plus ``product_id``."""
+    """One WS candle: every value a string, ``start`` in UNIX seconds, plus ``product_id``."""
     return {
         "start": str(candle.open_time // 1000),
         "high": plain(candle.high),

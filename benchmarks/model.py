@@ -100,7 +100,8 @@ def random_rows(samples: int, seed: int, decimal: bool) -> list[float]:
         encoder: Any = plugin.row_encoder(spec)
         if decimal:
             encoder = functools.partial(_decimal_row, plugin, spec)
-        opens = model.opens(PAIR, interval, now_ms=now_ms, limit=LIMIT, end_ms=now_ms - rng.randrange(YEARS_MS))
+        end_ms = now_ms - rng.randrange(YEARS_MS)
+        opens = model.open_times(PAIR, interval, now_ms=now_ms, limit=LIMIT, end_ms=end_ms)
         started = time.perf_counter_ns()
         page = plugin.rows.page(PAIR, interval, opens, now_ms, encoder)
         out.append((time.perf_counter_ns() - started) / 1000)

@@ -107,6 +107,7 @@ async def test_end_one_connection(mockfeed_server: Server) -> None:
         ("PATCH", "/connections/binance_spot/{id}", b'{"loss": 3}', 400, "loss must be a probability"),
         ("PATCH", "/connections/binance_spot/{id}", b"[1]", 400, "JSON object"),
         ("GET", "/connections/binance_spot/999", b"", 404, "no open connection"),
+        ("PUT", "/connections/binance_spot/999", b"[1]", 404, "no open connection"),  # before the body
         ("GET", "/connections/binance_spot/abc", b"", 404, "no open connection"),
         ("GET", "/connections/okx_spot", b"", 404, "no exchange 'okx_spot'"),
         ("DELETE", "/connections/binance_spot/{id}", b"", 405, "not allowed"),

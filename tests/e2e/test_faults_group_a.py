@@ -8,7 +8,6 @@ loopback sockets) are cut off when, and only when, the exchange documents it.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -23,9 +22,10 @@ import trio
 import trio.testing
 from trio_websocket import ConnectionClosed, WebSocketConnection, open_websocket_url
 
-from mockfeed import Server, ThreadedServer
+from mockfeed import Server
+from mockfeed.exchanges.base import FaultKind
 from mockfeed.runtime.conditions import Conditions
-from tests.e2e import ccxt_support as cx
+from tests.support.fault_servers import FAULT_CONDITIONS, fetch_ohlcv_error, silent_until_closed
 
 # (product, ccxt class, symbol, {condition: (expected ccxt class, text the message must hold)})
 PRODUCTS: list[tuple[str, Any, str]] = [
@@ -36,11 +36,6 @@ PRODUCTS: list[tuple[str, Any, str]] = [
     ("kucoin_spot", ccxtpro.kucoin, "BTC/USDT"),
     ("kucoin_perpetual", ccxtpro.kucoinfutures, "BTC/USDT:USDT"),
 ]
-CONDITIONS: dict[str, dict[str, Any]] = {
-    "maintenance": {"maintenance": True},
-    "server_error": {"error_rate": 1},
-    "timeout": {"timeout_rate": 1, "timeout_ms": 50},
-}
 _BYBIT = {
     "maintenance": (ccxt.ExchangeNotAvailable, "503"),
     "server_error": (ccxt.ExchangeError, "10016"),
@@ -70,46 +65,26 @@ EXPECTED: dict[str, dict[str, tuple[type[Exception], str]]] = {
 CASES = [
     pytest.param(product, cls, symbol, condition, id=f"{product}-{condition}")
     for product, cls, symbol in PRODUCTS
-    for condition in CONDITIONS
+    for condition in FAULT_CONDITIONS
 ]
 
 
-async def _raised(server: ThreadedServer, cls: Any, symbol: str) -> BaseException:
-    """What ``fetch_ohlcv`` (and the ``load_markets`` it starts with) raises against ``server``."""
-    # enableRateLimit off only for speed (ccxt spaces Kraken's requests client-side).
-    async with cx.open_client(cls, server, enableRateLimit=False) as client:
-        try:
-            await client.fetch_ohlcv(symbol, "1m", limit=5)
-        except ccxt.BaseError as raised:
-            return raised
-    raise AssertionError("fetch_ohlcv succeeded")
-
-
 @pytest.mark.parametrize(("product", "cls", "symbol", "condition"), CASES)
-def test_ccxt_raises_its_natural_exception(product: str, cls: Any, symbol: str, condition: str) -> None:
+def test_ccxt_raises_its_natural_exception(product: str, cls: Any, symbol: str, condition: FaultKind) -> None:
     """Maintenance, server errors and timeouts each reach ccxt as the class of the native answer.
 
     The class is exact (not a subclass test) so that a change in either the answer or ccxt's
     mapping shows up here.
     """
     expected, text = EXPECTED[product][condition]
-    with ThreadedServer(exchanges=[product], port=0, ws_port=0, **CONDITIONS[condition]) as server:
-        raised = asyncio.run(_raised(server, cls, symbol))
+    # enableRateLimit off only for speed (ccxt spaces Kraken's requests client-side).
+    raised = fetch_ohlcv_error(product, FAULT_CONDITIONS[condition], cls, symbol, enableRateLimit=False)
     assert type(raised) is expected, repr(raised)
     assert text in str(raised)
     assert "Traceback" not in str(raised)
 
 
 # -- heartbeat cut-offs (virtual time) ----------------------------------------------------------------
-
-
-async def silent_until_closed(ws: WebSocketConnection, limit_s: float) -> tuple[float, int]:
-    """Virtual seconds until the server closes ``ws`` (nothing may arrive before), and the close code."""
-    started = trio.current_time()
-    with trio.fail_after(limit_s), pytest.raises(ConnectionClosed) as closed:
-        message = await ws.get_message()
-        raise AssertionError(f"a silent client got {message!r}")
-    return trio.current_time() - started, closed.value.reason.code
 
 
 async def stays_silent_and_open(ws: WebSocketConnection, seconds: float) -> None:

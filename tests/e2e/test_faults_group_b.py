@@ -9,7 +9,6 @@ reached in virtual time, unshortened.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import Any
 
@@ -19,19 +18,13 @@ import httpx
 import pytest
 import trio
 import trio.testing
-from trio_websocket import ConnectionClosed, WebSocketConnection, open_websocket_url
+from trio_websocket import ConnectionClosed, open_websocket_url
 from wsproto import ConnectionType, WSConnection
 from wsproto.events import AcceptConnection, CloseConnection, Ping, Request
 
 from mockfeed import Server, ThreadedServer
 from mockfeed.exchanges.base import FaultKind, RestRequest
-from tests.e2e import ccxt_support as cx
-
-CONDITIONS: dict[FaultKind, dict[str, Any]] = {
-    FaultKind.MAINTENANCE: {"maintenance": True},
-    FaultKind.SERVER_ERROR: {"error_rate": 1},
-    FaultKind.TIMEOUT: {"timeout_rate": 1, "timeout_ms": 50},
-}
+from tests.support.fault_servers import FAULT_CONDITIONS, fetch_ohlcv_error, silent_until_closed
 
 # product: (ccxt class, symbol, extra client options)
 PRODUCTS: dict[str, tuple[Any, str, dict[str, Any]]] = {
@@ -82,23 +75,13 @@ def _family(product: str) -> str:
     return product.rsplit("_", 1)[0]
 
 
-async def _fetch_ohlcv_fails(server: ThreadedServer, product: str) -> BaseException:
-    cls, symbol, options = PRODUCTS[product]
-    async with cx.open_client(cls, server, **options) as client:
-        try:
-            await client.fetch_ohlcv(symbol, "1m", limit=5)  # loads the markets first
-        except ccxt.BaseError as raised:
-            return raised
-    raise AssertionError("fetch_ohlcv succeeded")
-
-
 @pytest.mark.parametrize("kind", list(FaultKind))
 @pytest.mark.parametrize("product", list(PRODUCTS))
 def test_ccxt_raises_its_natural_class(product: str, kind: FaultKind) -> None:
     """Started under one fault condition, ccxt's fetch_ohlcv raises exactly the expected class."""
     expected, text = RAISES[_family(product)][kind]
-    with ThreadedServer(exchanges=[product], port=0, ws_port=0, **CONDITIONS[kind]) as server:
-        raised = asyncio.run(_fetch_ohlcv_fails(server, product))
+    cls, symbol, options = PRODUCTS[product]
+    raised = fetch_ohlcv_error(product, FAULT_CONDITIONS[kind], cls, symbol, **options)
     assert type(raised) is expected, repr(raised)
     assert text in str(raised)
 
@@ -106,7 +89,7 @@ def test_ccxt_raises_its_natural_class(product: str, kind: FaultKind) -> None:
 @pytest.mark.parametrize("kind", list(FaultKind))
 def test_ascend_ex_answers_natively(kind: FaultKind) -> None:
     """AscendEX (no ccxt): barhist gets the plugin's native status and body over a real socket."""
-    with ThreadedServer(exchanges=["ascend_ex_spot"], port=0, ws_port=0, **CONDITIONS[kind]) as server:
+    with ThreadedServer(exchanges=["ascend_ex_spot"], port=0, ws_port=0, **FAULT_CONDITIONS[kind]) as server:
         response = httpx.get(server.rest_url + "/api/pro/v1/barhist", params={"symbol": "BTC/USDT", "interval": "1"})
         expected = server.server.exchanges["ascend_ex_spot"].plugin.fault_response(
             kind, RestRequest("GET", "/api/pro/v1/barhist", (), b"", 0)
@@ -123,15 +106,6 @@ def test_ascend_ex_answers_natively(kind: FaultKind) -> None:
 # -- heartbeat cut-offs, in virtual time ----------------------------------------------------------
 
 
-async def _closed_after(ws: WebSocketConnection) -> tuple[float, int | None]:
-    """Read until the server closes; the (virtual) time it took and the close code."""
-    started = trio.current_time()
-    with pytest.raises(ConnectionClosed) as closed:
-        while True:
-            await ws.get_message()
-    return trio.current_time() - started, closed.value.reason.code
-
-
 @pytest.mark.mockfeed(exchanges=["mexc_spot", "mexc_perpetual"])
 async def test_mexc_cuts_silent_clients(autojump_clock: trio.testing.MockClock, mockfeed_server: Server) -> None:
     """Spot: 30 s without a subscription; contract: 60 s without a ping (MEXC's documented limits)."""
@@ -139,13 +113,13 @@ async def test_mexc_cuts_silent_clients(autojump_clock: trio.testing.MockClock, 
     contract_url = mockfeed_server["mexc_perpetual"].ws_url + "/edge"
     with trio.fail_after(600):
         async with open_websocket_url(spot_url) as ws:
-            waited, code = await _closed_after(ws)
+            waited, code = await silent_until_closed(ws, 60)
         assert 30 <= waited <= 32 and code == 1000
         async with open_websocket_url(contract_url) as ws:
             await trio.sleep(50)
             await ws.send_message(json.dumps({"method": "ping"}))  # restarts the 60 s
             assert json.loads(await ws.get_message())["channel"] == "pong"
-            waited, code = await _closed_after(ws)
+            waited, code = await silent_until_closed(ws, 120)
         assert 60 <= waited <= 62 and code == 1000
 
 
@@ -161,7 +135,7 @@ async def test_hyperliquid_cuts_connections_sent_nothing_for_60s(
                 await trio.sleep(45)
                 await ws.send_message(json.dumps({"method": "ping"}))
                 assert json.loads(await ws.get_message()) == {"channel": "pong"}
-                waited, code = await _closed_after(ws)
+                waited, code = await silent_until_closed(ws, 120)
             assert 60 <= waited <= 62 and code == 1000, name
 
 
@@ -245,5 +219,5 @@ async def test_okx_cuts_an_idle_connection_after_30s(
                 await trio.sleep(20)
                 await ws.send_message("ping")
                 assert await ws.get_message() == "pong"
-                waited, code = await _closed_after(ws)
+                waited, code = await silent_until_closed(ws, 60)
         assert 30 <= waited <= 32 and code == 4004, name

@@ -9,7 +9,6 @@ its own exception classes; those loops are bounded by counts, never by durations
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import Any
 
@@ -24,6 +23,7 @@ from trio_websocket import ConnectionClosed, open_websocket_url
 from mockfeed import Server, ThreadedServer
 from mockfeed.runtime.conditions import Conditions
 from tests.e2e import ccxt_support as cx
+from tests.support.fault_servers import on_mock
 
 LIMITS = {"rate_limits": True}
 
@@ -32,6 +32,14 @@ async def get(client: httpx.AsyncClient, path: str, **params: str) -> httpx.Resp
     """One GET, bounded in (trio) time."""
     with trio.fail_after(30):
         return await client.get(path, params=params)
+
+
+async def fill(client: httpx.AsyncClient, count: int, path: str, **params: str) -> httpx.Response:
+    """``count`` GETs that must all pass (200), as a test fills a window; the last answer."""
+    for _ in range(count):
+        response = await get(client, path, **params)
+        assert response.status_code == 200, response.text
+    return response
 
 
 # -- Binance REST --------------------------------------------------------------------------------------
@@ -73,11 +81,8 @@ async def test_binance_futures_klines_weight_by_limit(
 ) -> None:
     """USDⓈ-M: 2400 per minute; klines weigh by limit, so a limit=1000 page no longer fits at 2396."""
     async with httpx.AsyncClient(base_url=mockfeed_server.rest_url) as client:
-        for _ in range(239):  # weight 10 each
-            page = await get(client, "/fapi/v1/klines", symbol="BTCUSDT", interval="1m", limit="1001")
-            assert page.status_code == 200
-        for _ in range(6):
-            assert (await get(client, "/fapi/v1/time")).status_code == 200
+        await fill(client, 239, "/fapi/v1/klines", symbol="BTCUSDT", interval="1m", limit="1001")  # weight 10
+        await fill(client, 6, "/fapi/v1/time")
         big = await get(client, "/fapi/v1/klines", symbol="BTCUSDT", interval="1m", limit="1000")
         assert (big.status_code, big.json()["code"]) == (429, -1003)
         small = await get(client, "/fapi/v1/klines", symbol="BTCUSDT", interval="1m", limit="499")
@@ -91,9 +96,7 @@ async def test_limits_are_off_by_default_and_switch_on_live(
 ) -> None:
     """Off: the weight passes 6000 and every answer is 200. Switched on: the next request is refused."""
     async with httpx.AsyncClient(base_url=mockfeed_server.rest_url) as client:
-        for _ in range(301):
-            response = await get(client, "/api/v3/exchangeInfo")
-            assert response.status_code == 200
+        response = await fill(client, 301, "/api/v3/exchangeInfo")
         assert response.headers["X-MBX-USED-WEIGHT-1M"] == "6020"
         mockfeed_server.conditions = Conditions(rate_limits=True)
         assert (await get(client, "/api/v3/ping")).status_code == 429
@@ -109,14 +112,12 @@ async def test_okx_candles_40_per_2s_history_20_each_on_its_own(
     """candles: the 41st request within 2 s gets 429 50011; history-candles counts its own 20."""
     candles = {"instId": "BTC-USDT", "bar": "1m", "limit": "2"}
     async with httpx.AsyncClient(base_url=mockfeed_server.rest_url) as client:
-        for _ in range(40):
-            assert (await get(client, "/api/v5/market/candles", **candles)).status_code == 200
+        await fill(client, 40, "/api/v5/market/candles", **candles)
         mock_clock.jump(1.5)
         refused = await get(client, "/api/v5/market/candles", **candles)
         assert refused.status_code == 429
         assert refused.json() == {"msg": "Too Many Requests", "code": "50011"}
-        for _ in range(20):
-            assert (await get(client, "/api/v5/market/history-candles", **candles)).status_code == 200
+        await fill(client, 20, "/api/v5/market/history-candles", **candles)
         assert (await get(client, "/api/v5/market/history-candles", **candles)).status_code == 429
         mock_clock.jump(0.5)  # the first 40 are now 2 s old: the window has room again
         assert (await get(client, "/api/v5/market/candles", **candles)).status_code == 200
@@ -128,8 +129,7 @@ async def test_bybit_601st_request_in_5s_is_403_and_bans_10_minutes(
 ) -> None:
     """600 requests in 5 s pass; the 601st is 403 "access too frequent", and so is all for 10 min."""
     async with httpx.AsyncClient(base_url=mockfeed_server.rest_url) as client:
-        for _ in range(600):
-            assert (await get(client, "/v5/market/time")).status_code == 200
+        await fill(client, 600, "/v5/market/time")
         mock_clock.jump(4.9)
         refused = await get(client, "/v5/market/time")
         assert (refused.status_code, refused.text) == (403, "access too frequent")
@@ -145,8 +145,7 @@ async def test_kucoin_public_pool_2000_weight_per_30s(
 ) -> None:
     """allTickers weigh 15, timestamp 3: at 1998 used the next timestamp no longer fits (429000)."""
     async with httpx.AsyncClient(base_url=mockfeed_server.rest_url) as client:
-        for _ in range(133):
-            assert (await get(client, "/api/v1/market/allTickers")).status_code == 200
+        await fill(client, 133, "/api/v1/market/allTickers")
         last = await get(client, "/api/v1/timestamp")
         assert (last.status_code, last.headers["gw-ratelimit-remaining"]) == (200, "2")
         refused = await get(client, "/api/v1/timestamp")
@@ -163,8 +162,7 @@ async def test_gate_200_per_10s_per_endpoint(
 ) -> None:
     """The 201st request to one endpoint in a window is 429 TOO_MANY_REQUESTS; others are unaffected."""
     async with httpx.AsyncClient(base_url=mockfeed_server.rest_url) as client:
-        for _ in range(200):
-            assert (await get(client, "/api/v4/spot/time")).status_code == 200
+        await fill(client, 200, "/api/v4/spot/time")
         refused = await get(client, "/api/v4/spot/time")
         assert refused.status_code == 429
         assert refused.json()["label"] == "TOO_MANY_REQUESTS"
@@ -180,8 +178,7 @@ async def test_mexc_spot_500_weight_per_10s_and_contract_510(
 ) -> None:
     """Spot: 50 exchangeInfo (weight 10) fit, the 51st is 429 with Retry-After. Contract: 21st is 510."""
     async with httpx.AsyncClient(base_url=mockfeed_server["mexc_spot"].rest_url) as client:
-        for _ in range(50):
-            assert (await get(client, "/api/v3/exchangeInfo")).status_code == 200
+        await fill(client, 50, "/api/v3/exchangeInfo")
         refused = await get(client, "/api/v3/exchangeInfo")
         assert (refused.status_code, refused.headers["Retry-After"]) == (429, "10")
         assert (await get(client, "/api/v3/time")).status_code == 200  # another endpoint
@@ -215,8 +212,7 @@ async def test_coinbase_10_per_second_and_kraken_5_per_5s(
 ) -> None:
     """Coinbase: the 11th request in a second is 429 rate_limit_exceeded. Kraken: the 6th is EGeneral."""
     async with httpx.AsyncClient(base_url=mockfeed_server["coinbase_advanced_trade"].rest_url) as client:
-        for _ in range(10):
-            assert (await get(client, "/api/v3/brokerage/time")).status_code == 200
+        await fill(client, 10, "/api/v3/brokerage/time")
         refused = await get(client, "/api/v3/brokerage/time")
         assert (refused.status_code, refused.json()["error"]) == (429, "rate_limit_exceeded")
         v2 = await get(client, "/v2/time")
@@ -317,8 +313,7 @@ def test_ccxt_binance_raises_ddos_protection_for_429_then_418() -> None:
         async with cx.open_client(ccxtpro.binance, server, enableRateLimit=False) as client:
             return await hammer(client.public_get_exchangeinfo, 1000)
 
-    with ThreadedServer(exchanges=["binance_spot"], port=0, ws_port=0, rate_limits=True) as server:
-        raised = asyncio.run(flow(server))
+    raised = on_mock("binance_spot", LIMITS, flow)
     assert raised and all(type(e) is ccxt.DDoSProtection for e in raised), raised[:3]
     assert " 429 " in str(raised[0]) and "-1003" in str(raised[0])
     assert " 418 " in str(raised[-1]) and "IP banned until" in str(raised[-1])
@@ -339,8 +334,7 @@ def test_ccxt_okx_raises_rate_limit_exceeded() -> None:
                     break
             return raised
 
-    with ThreadedServer(exchanges=["okx_spot"], port=0, ws_port=0, rate_limits=True) as server:
-        raised = asyncio.run(flow(server))
+    raised = on_mock("okx_spot", LIMITS, flow)
     assert len(raised) == 1 and type(raised[0]) is ccxt.RateLimitExceeded, raised
     assert "50011" in str(raised[0])
 
@@ -352,6 +346,5 @@ def test_ccxt_bybit_raises_rate_limit_exceeded_on_403() -> None:
         async with cx.open_client(ccxtpro.bybit, server, enableRateLimit=False) as client:
             return await hammer(client.fetch_time, 1000)
 
-    with ThreadedServer(exchanges=["bybit_spot"], port=0, ws_port=0, rate_limits=True) as server:
-        raised = asyncio.run(flow(server))
+    raised = on_mock("bybit_spot", LIMITS, flow)
     assert raised and type(raised[0]) is ccxt.RateLimitExceeded, raised[:3]

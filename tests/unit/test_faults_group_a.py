@@ -7,13 +7,10 @@ from typing import Any
 
 import pytest
 
-from mockfeed.exchanges.base import Close, FaultKind, RestRequest, RestResponse, Send
+from mockfeed.exchanges.base import Close, FaultKind, RestResponse, Send
 from mockfeed.exchanges.exchange_type import ExchangeType as E
-from mockfeed.exchanges.registry import create_plugin
-from mockfeed.market import MarketModel, pair_spec
+from tests.support.faults import NOW, make_plugin, rest_request
 
-PAIRS = tuple(pair_spec(p) for p in ("BTC-USDT", "ETH-USDT"))
-NOW = 1_767_225_617_123
 BYBIT = (E.BYBIT_SPOT, E.BYBIT_PERPETUAL)
 KUCOIN = (E.KUCOIN_SPOT, E.KUCOIN_PERPETUAL)
 GROUP = (*BYBIT, E.KRAKEN_SPOT, E.COINBASE_ADVANCED_TRADE, *KUCOIN)
@@ -59,10 +56,6 @@ EXPECTED: dict[tuple[E, FaultKind], tuple[int, str, object]] = {
 }  # fmt: skip
 
 
-def request(path: str = "/") -> RestRequest:
-    return RestRequest("GET", path, (), b"", NOW)
-
-
 def body_of(response: RestResponse) -> object:
     """The JSON value of a JSON response, else the raw bytes."""
     return json.loads(response.body) if response.content_type == "application/json" else response.body
@@ -75,8 +68,7 @@ def test_every_product_and_kind_has_an_expectation() -> None:
 @pytest.mark.parametrize(("product", "kind"), sorted(EXPECTED), ids=lambda v: str(v))
 def test_fault_response_is_the_native_answer(product: E, kind: FaultKind) -> None:
     """Status, content type and body of each product's answer for each fault kind."""
-    plugin = create_plugin(product, MarketModel(PAIRS, seed=0), PAIRS)
-    response = plugin.fault_response(kind, request())
+    response = make_plugin(product).fault_response(kind, rest_request())
     status, content_type, body = EXPECTED[(product, kind)]
     assert (response.status, response.content_type, body_of(response)) == (status, content_type, body)
 
@@ -84,29 +76,28 @@ def test_fault_response_is_the_native_answer(product: E, kind: FaultKind) -> Non
 @pytest.mark.parametrize("product", GROUP, ids=str)
 def test_fault_kind_given_as_its_string_value_gets_the_same_answer(product: E) -> None:
     """Callers that pass ``"maintenance"`` rather than the enum member get the same answer."""
-    plugin = create_plugin(product, MarketModel(PAIRS, seed=0), PAIRS)
+    plugin, request = make_plugin(product), rest_request()
     for kind in FaultKind:
-        assert plugin.fault_response(kind.value, request()) == plugin.fault_response(kind, request())  # type: ignore[arg-type]
+        assert plugin.fault_response(kind.value, request) == plugin.fault_response(kind, request)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("product", GROUP, ids=str)
 def test_server_error_is_the_plugins_internal_error(product: E) -> None:
     """An injected server error looks exactly like a real handler failure of the same product."""
-    plugin = create_plugin(product, MarketModel(PAIRS, seed=0), PAIRS)
-    assert plugin.fault_response(FaultKind.SERVER_ERROR, request()) == plugin.internal_error(request())
+    plugin, request = make_plugin(product), rest_request()
+    assert plugin.fault_response(FaultKind.SERVER_ERROR, request) == plugin.internal_error(request)
 
 
 @pytest.mark.parametrize("product", BYBIT, ids=str)
 def test_bybit_envelope_carries_the_request_time(product: E) -> None:
-    plugin = create_plugin(product, MarketModel(PAIRS, seed=0), PAIRS)
-    later = RestRequest("GET", "/", (), b"", NOW + 5_000)
-    assert json.loads(plugin.fault_response(FaultKind.TIMEOUT, later).body)["time"] == NOW + 5_000
+    answer = make_plugin(product).fault_response(FaultKind.TIMEOUT, rest_request(now_ms=NOW + 5_000))
+    assert json.loads(answer.body)["time"] == NOW + 5_000
 
 
 def test_unknown_kind_falls_back_to_the_internal_error() -> None:
     for product in GROUP:
-        plugin = create_plugin(product, MarketModel(PAIRS, seed=0), PAIRS)
-        assert plugin.fault_response("meteor", request()) == plugin.internal_error(request())  # type: ignore[arg-type]
+        plugin, request = make_plugin(product), rest_request()
+        assert plugin.fault_response("meteor", request) == plugin.internal_error(request)  # type: ignore[arg-type]
 
 
 # -- Coinbase: channels without updates close -----------------------------------------------------------
@@ -114,8 +105,7 @@ def test_unknown_kind_falls_back_to_the_internal_error() -> None:
 
 def coinbase_session(*channels: str) -> Any:
     """A Coinbase feed session opened at wall time NOW, subscribed to ``channels`` (BTC-USDT candles)."""
-    plugin = create_plugin(E.COINBASE_ADVANCED_TRADE, MarketModel(PAIRS, seed=0), PAIRS)
-    session: Any = plugin.open_session("/", "")
+    session: Any = make_plugin(E.COINBASE_ADVANCED_TRADE).open_session("/", "")
     session.wall_ms = NOW
     session.on_open(NOW)
     for channel in channels:

@@ -11,13 +11,10 @@ from typing import Any
 
 import pytest
 
-from mockfeed.exchanges.base import FaultKind, RestRequest, RestResponse
+from mockfeed.exchanges.base import FaultKind, RestResponse
 from mockfeed.exchanges.exchange_type import ExchangeType
-from mockfeed.exchanges.registry import create_plugin
-from mockfeed.market import MarketModel, pair_spec
+from tests.support.faults import make_plugin, rest_request
 
-PAIRS = tuple(pair_spec(p) for p in ("BTC-USDT", "ETH-USDT"))
-MODEL = MarketModel(PAIRS, seed=0)
 HTML = "text/html"
 JSON = "application/json"
 
@@ -100,9 +97,8 @@ PARAMS = [
 
 
 def _answer(exchange: ExchangeType, path: str, kind: FaultKind) -> RestResponse:
-    plugin = create_plugin(exchange, MODEL, PAIRS)
     method = "POST" if path == "/info" else "GET"
-    return plugin.fault_response(kind, RestRequest(method, path, (), b"", 1_767_225_600_000))
+    return make_plugin(exchange).fault_response(kind, rest_request(path, method=method))
 
 
 @pytest.mark.parametrize(("exchange", "path", "kind", "status", "body"), PARAMS)

@@ -109,7 +109,7 @@ def test_raw_rows_equal_decimal_rows(
     interval = Interval.parse(code).in_zone(zone)
     limit = limit if interval.seconds and interval.seconds < 86_400 else limit // 10 + 1  # fast
     now = NOW - back // 7  # the forming candle is anywhere, and so are the pages
-    opens = model.opens(spec.name, interval, now_ms=now, limit=limit, end_ms=now - back)
+    opens = model.open_times(spec.name, interval, now_ms=now, limit=limit, end_ms=now - back)
     want = decimal_rows(model, spec.name, interval, opens, now, encode)
     assert RowCache(model).rows(spec.name, interval, opens, now, raw) == want
     assert RowCache(model).page(spec.name, interval, opens, now, raw) == json_array(want)
@@ -121,7 +121,7 @@ def test_latest_1000_rows_of_every_default_pair(name: str) -> None:
     spec = pair_spec(name)
     model = MarketModel([spec], seed=3)
     interval = Interval.parse("1m")
-    opens = model.opens(name, interval, now_ms=NOW, limit=1000)
+    opens = model.open_times(name, interval, now_ms=NOW, limit=1000)
     for product, make in PRODUCTS.items():
         raw, encode = make(model, spec)
         got = RowCache(model).rows(name, interval, opens, NOW, raw)
@@ -195,7 +195,7 @@ def okx_cache() -> tuple[MarketModel, RowCache, Layout]:
 @pytest.mark.parametrize("newest_first", [False, True])
 def test_page_is_the_rows_as_a_json_array_every_time(newest_first: bool) -> None:
     model, cache, layout = okx_cache()
-    opens = model.opens(BTC.name, M1, now_ms=NOW, limit=300)
+    opens = model.open_times(BTC.name, M1, now_ms=NOW, limit=300)
     rows = RowCache(model).rows(BTC.name, M1, opens, NOW, layout)
     want = json_array(rows[::-1] if newest_first else rows)
     first = cache.page(BTC.name, M1, opens, NOW, layout, newest_first=newest_first)
@@ -211,8 +211,8 @@ def test_clock_set_back_forms_the_candle_again() -> None:
     """A row cached as closed is not served for the same candle while it is forming again."""
     model, cache, layout = okx_cache()
     later = NOW + 5 * MINUTE
-    cache.page(BTC.name, M1, model.opens(BTC.name, M1, now_ms=later, limit=10), later, layout)
-    opens = model.opens(BTC.name, M1, now_ms=NOW, limit=10)
+    cache.page(BTC.name, M1, model.open_times(BTC.name, M1, now_ms=later, limit=10), later, layout)
+    opens = model.open_times(BTC.name, M1, now_ms=NOW, limit=10)
     page = orjson.loads(cache.page(BTC.name, M1, opens, NOW, layout))
     assert page == orjson.loads(RowCache(model).page(BTC.name, M1, opens, NOW, layout))
     assert page[-1][-1] == "0"  # OKX's confirm flag: still forming
@@ -224,7 +224,7 @@ def test_cache_stays_within_its_bounds() -> None:
     layout = OkxSpot(model, [BTC]).row_layout(BTC)
     for k in range(12):
         end = NOW - k * 7 * 86_400_000
-        opens = model.opens(BTC.name, M1, now_ms=NOW, limit=300, end_ms=end)
+        opens = model.open_times(BTC.name, M1, now_ms=NOW, limit=300, end_ms=end)
         page = cache.page(BTC.name, M1, opens, NOW, layout, variant=k % 3)
         assert page == RowCache(model).page(BTC.name, M1, opens, NOW, layout)
         info = cache.info()

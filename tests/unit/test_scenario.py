@@ -300,10 +300,11 @@ def test_pages_go_on_past_a_gap() -> None:
     """A page selects the candles that exist: over a gap it refills from beyond it, both ways."""
     model = MarketModel([pair_spec(PAIR)], seed=SEED, scenario=Scenario([Gap(at="+1h", over="1d")]).at(T0))
     now = T0 + 3 * 86_400_000
-    forward = model.opens(PAIR, MINUTE, now_ms=now, limit=100, start_ms=T0 + 30 * 60_000)
+    forward = list(model.open_times(PAIR, MINUTE, now_ms=now, limit=100, start_ms=T0 + 30 * 60_000))
     assert forward[:30] == [T0 + k * 60_000 for k in range(30, 60)]
     assert forward[30:] == [T0 + 86_400_000 + 3_600_000 + k * 60_000 for k in range(70)]
-    back = model.opens(PAIR, MINUTE, now_ms=now, limit=100, end_ms=T0 + 86_400_000 + 3_600_000 + 9 * 60_000)
+    end = T0 + 86_400_000 + 3_600_000 + 9 * 60_000
+    back = list(model.open_times(PAIR, MINUTE, now_ms=now, limit=100, end_ms=end))
     assert back == [*(T0 + k * 60_000 for k in range(-30, 60)), *forward[30:40]]
     inside = model.raw_candles(PAIR, MINUTE, now_ms=now, limit=5, start_ms=T0 + 2 * 3_600_000)
     assert [r[0] for r in inside] == forward[30:35]
@@ -318,13 +319,15 @@ def test_pagination_over_gaps_is_seamless(events: list[Event], start: int, code:
     model = MarketModel([pair_spec(PAIR)], seed=SEED, scenario=Scenario(events).at(T0))
     interval = Interval.parse(code)
     now = T0 + 12 * 3_600_000
-    whole = model.opens(PAIR, interval, now_ms=now, limit=60, start_ms=start)
-    first = model.opens(PAIR, interval, now_ms=now, limit=30, start_ms=start)
-    rest = model.opens(PAIR, interval, now_ms=now, limit=30, start_ms=first[-1] + 1) if first else []
+    whole = list(model.open_times(PAIR, interval, now_ms=now, limit=60, start_ms=start))
+    first = list(model.open_times(PAIR, interval, now_ms=now, limit=30, start_ms=start))
+    rest = (
+        list(model.open_times(PAIR, interval, now_ms=now, limit=30, start_ms=first[-1] + 1)) if first else []
+    )
     assert [*first, *rest] == whole
-    newest = model.opens(PAIR, interval, now_ms=now, limit=60, end_ms=now - 1)
-    last = model.opens(PAIR, interval, now_ms=now, limit=30, end_ms=now - 1)
-    before = model.opens(PAIR, interval, now_ms=now, limit=30, end_ms=last[0] - 1) if last else []
+    newest = list(model.open_times(PAIR, interval, now_ms=now, limit=60, end_ms=now - 1))
+    last = list(model.open_times(PAIR, interval, now_ms=now, limit=30, end_ms=now - 1))
+    before = list(model.open_times(PAIR, interval, now_ms=now, limit=30, end_ms=last[0] - 1)) if last else []
     assert [*before, *last] == newest
     assert all(model.candle(PAIR, interval, t, now) is not None for t in whole[:10] + newest[-10:])
 

@@ -303,7 +303,7 @@ class RowCache:
         newest_first: bool = False,
     ) -> bytes:
         """The JSON array of the rows for ``opens``: consecutive open times, ascending (as
-        :meth:`MarketModel.opens` gives them), written oldest first or ``newest_first``."""
+        :meth:`MarketModel.open_times` gives them), written oldest first or ``newest_first``."""
         self._check_generation()
         closed = bisect_left(opens, interval.floor(now_ms))  # only these never change
         memo_key = (pair, interval, variant, newest_first, closed and opens[0], closed and opens[closed - 1], closed)

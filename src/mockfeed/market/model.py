@@ -716,19 +716,6 @@ class MarketModel:
         opens = self._open_times(pair, interval, now_ms, limit, start_ms, end_ms)
         return [r for r in self.pairs[pair].raw_at(interval, opens, now_ms) if r is not None]
 
-    def opens(
-        self,
-        pair: str,
-        interval: Interval,
-        *,
-        now_ms: int,
-        limit: int,
-        start_ms: int | None = None,
-        end_ms: int | None = None,
-    ) -> list[int]:
-        """The open times :meth:`candles` would return, without computing any candle."""
-        return list(self._open_times(pair, interval, now_ms, limit, start_ms, end_ms))
-
     def open_times(
         self,
         pair: str,
@@ -739,7 +726,8 @@ class MarketModel:
         start_ms: int | None = None,
         end_ms: int | None = None,
     ) -> Sequence[int]:
-        """:meth:`opens` as an ascending sequence that may be a ``range`` (nothing materialised)."""
+        """The open times :meth:`candles` would return, without computing any candle: an ascending
+        sequence that may be a ``range`` (nothing materialised)."""
         return self._open_times(pair, interval, now_ms, limit, start_ms, end_ms)
 
     def _open_times(

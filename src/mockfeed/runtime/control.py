@@ -1,9 +1,9 @@
 """The HTTP control endpoint: a small JSON API on its own port that steers a running server.
 
 Routes are a table ``{path: {method: handler}}``. A handler takes a :class:`ControlRequest` and
-returns a :class:`ControlResponse` (or an awaitable of one); raising :class:`BadRequest` answers 400
-with its message. Features add their routes with :meth:`ControlApp.add` or :meth:`ControlApp.extend`;
-:func:`time_routes` is the market clock's table::
+returns a :class:`ControlResponse` (or an awaitable of one); raising :class:`ControlError` answers
+its status with its message (:class:`BadRequest`: 400). Features add their routes with
+:meth:`ControlApp.add` or :meth:`ControlApp.extend`; :func:`time_routes` is the market clock's table::
 
     GET  /time                          {"now_ms": ..., "now": "2024-01-01T00:00:00.000Z", "speed": 1.0}
     POST /time {"advance_ms": 60000}    (or PUT; also {"set_ms": t} and {"speed": x}, combinable)
@@ -63,12 +63,20 @@ REALM = b'Bearer realm="mockfeed"'
 SHUTDOWN_GRACE = 2.0  # seconds an in-flight control request gets at shutdown
 
 
-class BadRequest(Exception):
+class ControlError(Exception):
+    """Refuse a control request with ``status`` and ``{"error": message}``."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+class BadRequest(ControlError):
     """Refuse a control request with 400 and ``{"error": message}``."""
 
     def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+        super().__init__(400, message)
 
 
 @attrs.frozen(slots=True)
@@ -167,10 +175,8 @@ class ControlApp:
             if inspect.isawaitable(answer):
                 answer = await answer
             return answer
-        except BadRequest as refused:
-            return error(400, refused.message)
-        except _NotFound as missing:
-            return error(404, missing.message)
+        except ControlError as refused:
+            return error(refused.status, refused.message)
         except Exception:
             log.exception("control handler failed on %s %s", request.method, request.path)
             return error(500, "internal error")
@@ -304,18 +310,10 @@ def conditions_routes(holders: Mapping[str, ConditionsHolder]) -> RouteTable:
         return {"GET": show, "PUT": replace, "PATCH": update}
 
     def routes_of(holder: ConditionsHolder) -> dict[str, ControlHandler]:
-        def show(request: ControlRequest) -> ControlResponse:
-            return ControlResponse(200, holder.routes)
-
-        def change(request: ControlRequest, merge: bool) -> ControlResponse:
-            body = request.json_object()
-            try:
-                holder.set_routes({**holder.routes, **body} if merge else body)
-            except ValueError as refused:
-                raise BadRequest(str(refused)) from None
-            return ControlResponse(200, holder.routes)
-
-        return {"GET": show, "PUT": lambda r: change(r, merge=False), "PATCH": lambda r: change(r, merge=True)}
+        return _editable(
+            lambda request: ControlResponse(200, holder.routes),
+            lambda request: (holder.routes, holder.set_routes),
+        )
 
     def change_all(request: ControlRequest, patch: bool) -> ControlResponse:
         change = request.json_object()
@@ -350,6 +348,31 @@ def _changed(
     except ValueError as refused:
         raise BadRequest(str(refused)) from None
     return ControlResponse(200, conditions.to_json())
+
+
+_Setting: TypeAlias = tuple[Mapping[str, Any], Callable[[dict[str, Any]], object]]  # (current, set)
+
+
+def _editable(
+    show: ControlHandler, setting: Callable[[ControlRequest], _Setting]
+) -> dict[str, ControlHandler]:
+    """GET, PUT and PATCH of a setting that is a JSON object: GET is ``show``; PUT replaces the
+    setting with the body, PATCH merges the body's keys into it; both then answer as GET does.
+
+    ``setting(request)`` gives the current value and its setter (or raises :class:`ControlError`);
+    a ValueError of the setter answers 400.
+    """
+
+    def change(request: ControlRequest, merge: bool) -> ControlResponse | Awaitable[ControlResponse]:
+        current, set_to = setting(request)
+        body = request.json_object()
+        try:
+            set_to({**current, **body} if merge else body)
+        except ValueError as refused:
+            raise BadRequest(str(refused)) from None
+        return show(request)
+
+    return {"GET": show, "PUT": lambda r: change(r, merge=False), "PATCH": lambda r: change(r, merge=True)}
 
 
 def _pattern(path: str) -> re.Pattern[str]:
@@ -440,7 +463,7 @@ def connection_routes(exchanges: Mapping[str, Connections]) -> RouteTable:
     def exchange_of(request: ControlRequest) -> Connections:
         name = request.params.get("exchange", "")
         if name not in exchanges:
-            raise _NotFound(f"no exchange {name!r} is served here (served: {', '.join(exchanges)})")
+            raise ControlError(404, f"no exchange {name!r} is served here (served: {', '.join(exchanges)})")
         return exchanges[name]
 
     def connection_of(request: ControlRequest) -> OneConnection:
@@ -448,7 +471,7 @@ def connection_routes(exchanges: Mapping[str, Connections]) -> RouteTable:
         raw = request.params.get("id", "")
         found = served.connection(int(raw)) if raw.isdigit() else None
         if found is None:
-            raise _NotFound(f"no open connection {raw!r} on {request.params['exchange']}")
+            raise ControlError(404, f"no open connection {raw!r} on {request.params['exchange']}")
         return found
 
     def listing(request: ControlRequest) -> ControlResponse:
@@ -460,16 +483,11 @@ def connection_routes(exchanges: Mapping[str, Connections]) -> RouteTable:
     def show(request: ControlRequest) -> ControlResponse:
         return ControlResponse(200, connection_of(request).info())
 
-    def change(request: ControlRequest, merge: bool) -> ControlResponse:
+    def overrides(request: ControlRequest) -> _Setting:
         connection = connection_of(request)
-        body = request.json_object()
         current = connection.info()["overrides"]
         assert isinstance(current, dict)
-        try:
-            connection.override({**current, **body} if merge else body)
-        except ValueError as refused:
-            raise BadRequest(str(refused)) from None
-        return ControlResponse(200, connection.info())
+        return current, connection.override
 
     def disconnect(request: ControlRequest) -> ControlResponse:
         connection = connection_of(request)
@@ -480,21 +498,9 @@ def connection_routes(exchanges: Mapping[str, Connections]) -> RouteTable:
     return {
         "/connections": {"GET": listing},
         "/connections/{exchange}": {"GET": exchange_listing},
-        "/connections/{exchange}/{id}": {
-            "GET": show,
-            "PATCH": lambda request: change(request, merge=True),
-            "PUT": lambda request: change(request, merge=False),
-        },
+        "/connections/{exchange}/{id}": _editable(show, overrides),
         "/connections/{exchange}/{id}/disconnect": {"POST": disconnect},
     }
-
-
-class _NotFound(Exception):
-    """Answer 404 with ``{"error": message}``."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 def _infos(exchange: Connections) -> list[dict[str, object]]:

@@ -261,7 +261,7 @@ class _GateIo(ExchangePlugin):
         if pair is None:
             raise endpoint.unknown(name)
         query = candles.plan(endpoint, params, request.now_ms)
-        opens = self.model.opens(
+        opens = self.model.open_times(
             pair.name, query.interval, now_ms=request.now_ms, limit=query.limit,
             start_ms=query.start_ms, end_ms=query.end_ms,
         )

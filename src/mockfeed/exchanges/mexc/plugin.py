@@ -186,7 +186,7 @@ class _Mexc(ExchangePlugin):
             raise errors.spot_invalid("limit")
         if start is not None and end is not None and start > end:
             raise errors.SPOT_BAD_COMBINATION
-        opens = self.model.opens(
+        opens = self.model.open_times(
             pair.name,
             interval,
             now_ms=request.now_ms,
@@ -236,7 +236,7 @@ class _Mexc(ExchangePlugin):
         interval = wire.NAMED_INTERVALS.get(code)
         if interval is None or (start is not None and end is not None and start > end):
             raise errors.CONTRACT_PARAM_ERROR
-        opens = self.model.opens(
+        opens = self.model.open_times(
             pair.name,
             interval,
             now_ms=request.now_ms,

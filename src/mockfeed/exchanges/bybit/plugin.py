@@ -38,6 +38,8 @@ from mockfeed.exchanges.bybit.params import Params
 from mockfeed.exchanges.bybit.streams import BybitSession
 from mockfeed.exchanges.bybit.wire import envelope, plain
 from mockfeed.exchanges.exchange_type import ExchangeType
+from mockfeed.exchanges.rows import Layout, RowCache, integer
+from mockfeed.exchanges.rows import plain as plain_field
 from mockfeed.market import Candle, Interval, MarketModel, PairSpec
 
 #: Bybit interval codes (REST ``interval`` and WS topics alike) → the model's codes.
@@ -125,6 +127,8 @@ class _Bybit(ExchangePlugin):
         self.codes = {interval: code for code, interval in self.intervals.items()}
         self._connections = itertools.count(1)
         self.limits = BybitLimits()
+        self.rows = RowCache(model)  # encoded rows of closed candles
+        self.layouts = {p.name: kline_layout(p) for p in self.pairs}
 
     # -- REST -----------------------------------------------------------------------------------
     def routes(self) -> Mapping[tuple[str, str], RestHandler]:
@@ -188,7 +192,7 @@ class _Bybit(ExchangePlugin):
         # Bybit includes the candle that contains ``start`` (ccxt issue 26736), and anchors the page
         # at ``start`` when given, at ``end`` (or now) otherwise. Anchoring at ``start`` when both
         # are given is UNVERIFIED; it is what ccxt's since/until pagination expects.
-        candles = self.model.candles(
+        opens = self.model.open_times(
             pair.name,
             interval,
             now_ms=request.now_ms,
@@ -196,8 +200,9 @@ class _Bybit(ExchangePlugin):
             start_ms=None if start is None else interval.floor(start),
             end_ms=end,
         )
-        rows = [kline_row(c) for c in reversed(candles)]  # newest first, as Bybit sorts
-        return {"symbol": symbol, "category": category, "list": rows}
+        # Newest first, as Bybit sorts.
+        rows = self.rows.page(pair.name, interval, opens, request.now_ms, self.layouts[pair.name], newest_first=True)
+        return {"symbol": symbol, "category": category, "list": orjson.Fragment(rows)}
 
     def _instruments(self, request: RestRequest) -> dict[str, object]:
         params = Params(request.params())
@@ -279,17 +284,14 @@ class _Bybit(ExchangePlugin):
         return orjson.dumps(message).decode()
 
 
-def kline_row(candle: Candle) -> list[str]:
-    """One REST kline row: start (ms), open, high, low, close, volume (base), turnover (quote)."""
-    return [
-        str(candle.open_time),
-        plain(candle.open),
-        plain(candle.high),
-        plain(candle.low),
-        plain(candle.close),
-        plain(candle.volume),
-        plain(candle.quote_volume),
-    ]
+def kline_layout(pair: PairSpec) -> Layout:
+    """One REST kline row, encoded from the model's integers: ``["start ms", open, high, low, close,
+    volume (base), turnover (quote)]``, every value a string in plain notation (:func:`plain`)."""
+    tick, lot = pair.tick_size, pair.lot_size
+    return Layout(
+        '["', integer(0), '","', plain_field(2, tick), '","', plain_field(3, tick), '","', plain_field(4, tick),
+        '","', plain_field(5, tick), '","', plain_field(6, lot), '","', plain_field(7, tick * lot), '"]',
+    )
 
 
 def _offset(cursor: str | None, size: int) -> int:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from types import MappingProxyType
-from typing import Any
 from urllib.parse import parse_qs
 
 import attrs
@@ -36,6 +35,7 @@ from mockfeed.exchanges.kucoin.params import Params
 from mockfeed.exchanges.kucoin.quota import PoolMeter
 from mockfeed.exchanges.kucoin.streams import KucoinSession
 from mockfeed.exchanges.kucoin.tokens import TokenIssuer
+from mockfeed.exchanges.rows import RowCache, RowEncoder
 from mockfeed.market import Candle, Interval, MarketModel, PairSpec
 
 OK = "200000"
@@ -86,7 +86,7 @@ class Product:
     max_rows: int
     newest_first: bool
     intervals: Mapping[str, str]  # REST code -> standard code
-    row: Callable[[PairSpec, Candle], list[Any]]
+    row_encoder: Callable[[PairSpec], RowEncoder]  # REST rows as bytes (cached per closed candle)
     bad_symbol: errors.KucoinError
     bad_interval: errors.KucoinError
     lists_spot: bool  # symbols and tickers list the pairs (else an empty list)
@@ -113,7 +113,7 @@ SPOT = Product(
     max_rows=1500,
     newest_first=True,
     intervals=SPOT_TYPES,
-    row=wire.spot_candle,
+    row_encoder=wire.spot_layout,
     bad_symbol=errors.PAIR_NOT_PROVIDED,
     bad_interval=errors.TYPE_NOT_PROVIDED,
     lists_spot=True,
@@ -146,7 +146,7 @@ PERPETUAL = Product(
     max_rows=200,
     newest_first=False,
     intervals=GRANULARITIES,
-    row=wire.futures_row,
+    row_encoder=wire.futures_encoder,
     bad_symbol=errors.CONTRACT_INVALID,
     bad_interval=errors.GRANULARITY_INVALID,
     lists_spot=False,
@@ -184,6 +184,8 @@ class _Kucoin(ExchangePlugin):
         self.ping_interval_ms = PING_INTERVAL_MS
         self.ping_timeout_ms = PING_TIMEOUT_MS
         self.idle_check_s = 1.0
+        self.rows = RowCache(model)  # encoded rows of closed candles
+        self.row_encoders = {p.name: self.product.row_encoder(p) for p in self.pairs}
 
     @property
     def idle_limit_ms(self) -> int:
@@ -271,7 +273,7 @@ class _Kucoin(ExchangePlugin):
         # The rows (or the error) depend only on the query and the market second: reusable, the
         # quota headers counted again for every request.
         try:
-            answer = self._answer(request, self._kline_rows(request))
+            answer = self._answer(request, orjson.Fragment(self.kline_page(request)))
         except errors.KucoinError as error:
             answer = error.response(self._charge(request))
         return attrs.evolve(answer, reuse=self.reusable(request, self._charger(request.path)))
@@ -286,7 +288,8 @@ class _Kucoin(ExchangePlugin):
 
         return headers
 
-    def _kline_rows(self, request: RestRequest) -> list[list[Any]]:
+    def kline_page(self, request: RestRequest) -> bytes:
+        """The rows of a klines request as a JSON array; :class:`errors.KucoinError` if refused."""
         product = self.product
         params = Params(request.params())
         # Values that do not bind fail first (HTTP 400), then the lookups (HTTP 200 business errors).
@@ -300,12 +303,13 @@ class _Kucoin(ExchangePlugin):
         if interval is None:
             raise product.bad_interval
         # With a start: the oldest rows from it; without: the newest up to the end (default now).
-        candles = self.model.candles(
+        opens = self.model.open_times(
             pair.name, interval, now_ms=request.now_ms, limit=product.max_rows, start_ms=start, end_ms=end
         )
-        if product.newest_first:
-            candles.reverse()
-        return [product.row(pair, c) for c in candles]
+        return self.rows.page(
+            pair.name, interval, opens, request.now_ms, self.row_encoders[pair.name],
+            newest_first=product.newest_first,
+        )
 
     # -- WebSocket ------------------------------------------------------------------------------
     def open_session(self, path: str, query: str) -> WsSession | WsReject:

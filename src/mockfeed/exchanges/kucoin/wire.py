@@ -8,8 +8,13 @@ go back to the spot layout of strings with time in seconds.
 
 from __future__ import annotations
 
+import functools
 from decimal import Decimal
 
+import orjson
+
+from mockfeed.exchanges.rows import Encoder, Layout, integer
+from mockfeed.exchanges.rows import plain as plain_field
 from mockfeed.market import Candle, PairSpec
 
 #: KuCoin Futures names bitcoin XBT (``XBTUSDTM``); ccxt maps XBT back to BTC.
@@ -55,6 +60,17 @@ def spot_candle(pair: PairSpec, candle: Candle) -> list[str]:
     ]
 
 
+@functools.cache
+def spot_layout(pair: PairSpec) -> Layout:
+    """:func:`spot_candle` as a REST row, encoded from the model's integers."""
+    tick, lot = pair.tick_size, pair.lot_size
+    return Layout(
+        '["', integer(0, divisor=1000), '","', plain_field(2, tick), '","', plain_field(5, tick), '","',
+        plain_field(3, tick), '","', plain_field(4, tick), '","', plain_field(6, lot), '","',
+        plain_field(7, tick * lot), '"]',
+    )
+
+
 def futures_row(pair: PairSpec, candle: Candle) -> list[object]:
     """Futures REST row: ``[ms, open, high, low, close, contracts]`` as JSON numbers."""
     return [
@@ -65,6 +81,12 @@ def futures_row(pair: PairSpec, candle: Candle) -> list[object]:
         float(candle.close),
         contracts(pair, candle.volume),
     ]
+
+
+def futures_encoder(pair: PairSpec) -> Encoder:
+    """:func:`futures_row` as bytes. Not a :class:`Layout`: its prices are JSON floats (shortest
+    repr of the nearest double, ``61250.0``), which no field kind writes from integers."""
+    return lambda candle: orjson.dumps(futures_row(pair, candle))
 
 
 def futures_candle(pair: PairSpec, candle: Candle) -> list[str]:

@@ -29,7 +29,6 @@ from mockfeed.exchanges.kraken.params import Params
 from mockfeed.exchanges.kraken.streams import V1Session, V2Session, v1_push, v2_row
 from mockfeed.exchanges.kraken.wire import (
     VOLUME_DECIMALS,
-    fixed,
     minutes_of,
     rfc1123,
     rfc3339,
@@ -234,25 +233,23 @@ class KrakenSpot(ExchangePlugin):
             "last": interval.prev(forming_open) // 1000,
         }
 
-    def row_encoder(self, spec: PairSpec) -> Encoder:
-        """:meth:`ohlc_row` as JSON bytes. Not a :class:`~mockfeed.exchanges.rows.Layout`: the
-        VWAP is a rounded division (in Decimal's context), so closed rows are cached per candle."""
-        return lambda candle: orjson.dumps(self.ohlc_row(spec, candle))
-
     @staticmethod
-    def ohlc_row(spec: PairSpec, candle: Candle) -> list[object]:
-        """``[time (s), open, high, low, close, vwap, volume, count]``; prices and volume as strings."""
+    def row_encoder(spec: PairSpec) -> Encoder:
+        """One OHLC row as JSON bytes: ``[time (s), open, high, low, close, vwap, volume, count]``,
+        prices and volume as strings at Kraken's precision.
+
+        Not a :class:`~mockfeed.exchanges.rows.Layout`: the VWAP is a rounded division (in
+        Decimal's context), so rows are made from candles (and those of closed ones cached).
+        """
         places = spec.price_decimals
-        return [
-            candle.open_time // 1000,
-            fixed(candle.open, places),
-            fixed(candle.high, places),
-            fixed(candle.low, places),
-            fixed(candle.close, places),
-            fixed(vwap(candle, places), places),
-            fixed(candle.volume, VOLUME_DECIMALS),
-            candle.trades,
-        ]
+        numbers = [f"{{:.{places}f}}"] * 5 + [f"{{:.{VOLUME_DECIMALS}f}}"]
+        template = '[{},"' + '","'.join(numbers) + '",{}]'  # the strings hold only digits and "."
+
+        def encode(c: Candle) -> bytes:
+            v = vwap(c, places)
+            return template.format(c.open_time // 1000, c.open, c.high, c.low, c.close, v, c.volume, c.trades).encode()
+
+        return encode
 
     # -- WebSocket ------------------------------------------------------------------------------
     def open_session(self, path: str, query: str) -> WsSession | WsReject:

@@ -33,6 +33,7 @@ class Kind(enum.Enum):
     INT = "int"  # plain integer: (value + offset) // divisor
     FIXED = "fixed"  # exactly ``places`` digits after the point (``f"{d:.8f}"``)
     PLAIN = "plain"  # no trailing zeros, no exponent (``f"{d.normalize():f}"``)
+    POINT = "point"  # PLAIN, but at least one digit after the point (``61230.0``)
     FLAG = "flag"  # one of two texts by the ``closed`` flag
 
 
@@ -61,6 +62,9 @@ class Field:
         if len(digits) <= places:
             digits = digits.rjust(places + 1, "0")
         text = f"{digits[:-places]}.{digits[-places:]}"
+        if self.kind is Kind.POINT:
+            text = text.rstrip("0")
+            return text + "0" if text.endswith(".") else text
         return text.rstrip("0").rstrip(".") if self.kind is Kind.PLAIN else text
 
 
@@ -85,10 +89,14 @@ def fixed(column: int, step: Decimal, places: int) -> Field:
     return Field(column, Kind.FIXED, scale=mantissa * 10 ** (places - decimals), places=places)
 
 
-def plain(column: int, step: Decimal) -> Field:
-    """``raw × step`` in plain notation without trailing zeros (``Decimal.normalize``, ``f``)."""
+def plain(column: int, step: Decimal, point: bool = False) -> Field:
+    """``raw × step`` in plain notation without trailing zeros (``Decimal.normalize``, ``f``);
+    with ``point``, whole numbers keep ``.0``."""
     mantissa, decimals = _units(step)
-    return Field(column, Kind.PLAIN, scale=mantissa, places=decimals)
+    if not point:
+        return Field(column, Kind.PLAIN, scale=mantissa, places=decimals)
+    places = max(decimals, 1)  # a whole step still writes its ".0"
+    return Field(column, Kind.POINT, scale=mantissa * 10 ** (places - decimals), places=places)
 
 
 def flag(open_text: str, closed_text: str) -> Field:
@@ -204,8 +212,10 @@ def _numpy_rows(layout: Layout, columns: Any) -> list[bytes] | None:
             continue
         fraction = d[width - p :]
         matrix[at + 1 : at + 1 + p] = fraction
-        if field.kind is Kind.PLAIN:
+        if field.kind is Kind.PLAIN or field.kind is Kind.POINT:
             zeros = np.logical_and.accumulate(fraction[::-1] == 48, axis=0).sum(axis=0)
+            if field.kind is Kind.POINT:
+                zeros = np.minimum(zeros, p - 1)
             keep[at] = zeros < p
             np.less(steps[:p], p - zeros, out=keep[at + 1 : at + 1 + p])
             lengths += (p - zeros) + (zeros < p)

@@ -8,7 +8,8 @@ unmodified client (ccxt loads spot, perpetual and builder-dex markets) works aga
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from bisect import bisect_left
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -32,6 +33,7 @@ from mockfeed.exchanges.hyperliquid.catalog import Listing, Market
 from mockfeed.exchanges.hyperliquid.limits import HyperliquidLimits
 from mockfeed.exchanges.hyperliquid.streams import HyperliquidSession
 from mockfeed.exchanges.hyperliquid.wire import INTERVALS, candle_row, num
+from mockfeed.exchanges.rows import Layout, RowCache, integer, plain
 from mockfeed.market import Candle, Interval, MarketModel, PairSpec
 
 MINUTE = INTERVALS["1m"]
@@ -92,6 +94,8 @@ class _Hyperliquid(ExchangePlugin):
         self.by_coin: dict[str, Market] = {m.coin: m for m in (*self.spot, *self.perps)}
         self.coin_of: dict[str, str] = {m.pair.name: m.coin for m in self.by_coin.values()}
         self.limits = HyperliquidLimits()
+        self.rows = RowCache(model)  # encoded rows of closed candles
+        self._layouts: dict[tuple[str, str], Layout] = {}
         self.info_handlers: dict[str, InfoHandler] = {
             "candleSnapshot": self._candle_snapshot,
             "meta": self._meta,
@@ -136,7 +140,7 @@ class _Hyperliquid(ExchangePlugin):
         _, handler = schema.variant(body, "type", self.info_handlers)
         return handler(body, now_ms)
 
-    def _candle_snapshot(self, body: Any, now_ms: int) -> list[dict[str, Any]]:
+    def _candle_snapshot(self, body: Any, now_ms: int) -> Any:
         req = schema.obj(body, "req")
         coin = schema.string(req, "coin")
         code, interval = schema.variant(req, "interval", INTERVALS)
@@ -145,22 +149,38 @@ class _Hyperliquid(ExchangePlugin):
         market = self.by_coin.get(coin)
         if market is None:
             return []  # unknown coin: UNVERIFIED on Hyperliquid (reports say 500 or empty); empty here
-        candles = self.snapshot(market.pair, interval, start, end, now_ms)
-        return [candle_row(coin, code, c) for c in candles]
+        opens = self.snapshot_opens(market.pair, interval, start, end, now_ms)
+        page = self.rows.page(market.pair.name, interval, opens, now_ms, self.row_layout(market, code))
+        return orjson.Fragment(page)
 
-    def snapshot(
+    def snapshot_opens(
         self, pair: PairSpec, interval: Interval, start: int, end: int | None, now_ms: int
-    ) -> list[Candle]:
-        """Candles opening in ``[start, end]`` (``end`` defaults to now), the newest 5000, oldest first."""
+    ) -> Sequence[int]:
+        """Open times in ``[start, end]`` (``end`` defaults to now), the newest 5000, oldest first."""
         last = now_ms if end is None else min(end, now_ms)
         if start > last:
             return []
         if interval.floor(last) - start < CANDLE_CAP * interval.ms:  # the window holds ≤ 5000 candles
-            return self.model.candles(
+            return self.model.open_times(
                 pair.name, interval, now_ms=now_ms, limit=CANDLE_CAP, start_ms=start, end_ms=last
             )
-        candles = self.model.candles(pair.name, interval, now_ms=now_ms, limit=CANDLE_CAP, end_ms=last)
-        return [c for c in candles if c.open_time >= start]
+        opens = self.model.open_times(pair.name, interval, now_ms=now_ms, limit=CANDLE_CAP, end_ms=last)
+        return opens[bisect_left(opens, start):]
+
+    def row_layout(self, market: Market, code: str) -> Layout:
+        """:func:`candle_row` as a :class:`Layout` of the model's integers (one per market and code:
+        both are literals of the row)."""
+        layout = self._layouts.get((market.coin, code))
+        if layout is None:
+            tick, lot = market.pair.tick_size, market.pair.lot_size
+            names = f',"s":{orjson.dumps(market.coin).decode()},"i":{orjson.dumps(code).decode()},"o":"'
+            layout = self._layouts[(market.coin, code)] = Layout(
+                '{"t":', integer(0), ',"T":', integer(1), names, plain(2, tick, point=True),
+                '","c":"', plain(5, tick, point=True), '","h":"', plain(3, tick, point=True),
+                '","l":"', plain(4, tick, point=True), '","v":"', plain(6, lot, point=True),
+                '","n":', integer(8), "}",
+            )
+        return layout
 
     def _dex(self, body: Any) -> tuple[Market, ...]:
         """The perpetuals of the dex a request names: ``dex`` "" or absent is the main dex; builder

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from bisect import bisect_left
 from collections.abc import Callable, Iterable, Mapping
 
 import attrs
@@ -28,13 +29,13 @@ from mockfeed.exchanges.kraken.params import Params
 from mockfeed.exchanges.kraken.streams import V1Session, V2Session, v1_push, v2_row
 from mockfeed.exchanges.kraken.wire import (
     VOLUME_DECIMALS,
-    fixed,
     minutes_of,
     rfc1123,
     rfc3339,
     rfc3339_seconds,
     vwap,
 )
+from mockfeed.exchanges.rows import Encoder, RowCache
 from mockfeed.market import Candle, Interval, MarketModel, PairSpec
 
 #: At most this many of the most recent rows, the forming candle included; older data cannot be
@@ -82,6 +83,8 @@ class KrakenSpot(ExchangePlugin):
         self._channel_ids: dict[tuple[str, Interval], int] = {}
         self._connection_ids = itertools.count(15_113_583_034_416_118_705)
         self.limits = KrakenLimits()
+        self.rows = RowCache(model)  # encoded rows of closed candles
+        self._encoders = {m.spec.name: self.row_encoder(m.spec) for m in self.markets}
 
     # -- REST -----------------------------------------------------------------------------------
     def routes(self) -> Mapping[tuple[str, str], RestHandler]:
@@ -212,35 +215,41 @@ class KrakenSpot(ExchangePlugin):
         market = self.by_rest_name.get(name)
         if market is None:
             raise errors.unknown_asset_pair()
-        candles = self.model.candles(
-            market.spec.name, interval, now_ms=request.now_ms, limit=OHLC_ROWS
-        )
-        forming_open = interval.floor(request.now_ms)
+        name, now = market.spec.name, request.now_ms
+        opens = self.model.open_times(name, interval, now_ms=now, limit=OHLC_ROWS)
+        forming_open = interval.floor(now)
         if since is not None:
             # Rows strictly after ``since`` (UNVERIFIED; ccxt asks for ``since`` minus one interval,
             # which only makes sense if the bound is exclusive); the forming row always stays.
-            candles = [c for c in candles if c.open_time // 1000 > since or c.open_time == forming_open]
+            first = bisect_left(opens, (since + 1) * 1000)
+            if first == len(opens) and opens and opens[-1] == forming_open:
+                first -= 1
+            opens = opens[first:]
+        page = self.rows.page(name, interval, opens, now, self._encoders[name])
         return {
-            market.key(display): [self.ohlc_row(market.spec, c) for c in candles],
+            market.key(display): orjson.Fragment(page),
             # The newest committed candle: the next poll's ``since`` (3P live: one interval before
             # the forming row).
             "last": interval.prev(forming_open) // 1000,
         }
 
     @staticmethod
-    def ohlc_row(spec: PairSpec, candle: Candle) -> list[object]:
-        """``[time (s), open, high, low, close, vwap, volume, count]``; prices and volume as strings."""
+    def row_encoder(spec: PairSpec) -> Encoder:
+        """One OHLC row as JSON bytes: ``[time (s), open, high, low, close, vwap, volume, count]``,
+        prices and volume as strings at Kraken's precision.
+
+        Not a :class:`~mockfeed.exchanges.rows.Layout`: the VWAP is a rounded division (in
+        Decimal's context), so rows are made from candles (and those of closed ones cached).
+        """
         places = spec.price_decimals
-        return [
-            candle.open_time // 1000,
-            fixed(candle.open, places),
-            fixed(candle.high, places),
-            fixed(candle.low, places),
-            fixed(candle.close, places),
-            fixed(vwap(candle, places), places),
-            fixed(candle.volume, VOLUME_DECIMALS),
-            candle.trades,
-        ]
+        numbers = [f"{{:.{places}f}}"] * 5 + [f"{{:.{VOLUME_DECIMALS}f}}"]
+        template = '[{},"' + '","'.join(numbers) + '",{}]'  # the strings hold only digits and "."
+
+        def encode(c: Candle) -> bytes:
+            v = vwap(c, places)
+            return template.format(c.open_time // 1000, c.open, c.high, c.low, c.close, v, c.volume, c.trades).encode()
+
+        return encode
 
     # -- WebSocket ------------------------------------------------------------------------------
     def open_session(self, path: str, query: str) -> WsSession | WsReject:

@@ -18,7 +18,8 @@ Cases, interleaved run by run:
 
 No ceiling; the target is 1 ms per page of the model's own output (``raw_candles``: the integers
 every REST row encoder reads) and the ratio is to the target. The ``Candle`` rows report the
-convenience API on top (eight ``Decimal`` objects per candle), which no REST page is built from.
+convenience API on top (eight ``Decimal`` objects per candle), which REST pages are not built from
+(only the cold rows of the few encoders that need ``Decimal``: Kraken OHLC, KuCoin and MEXC futures).
 """
 
 from __future__ import annotations

@@ -158,29 +158,28 @@ async def test_candle_answers_are_reused_within_their_second(
     assert moved.content == (await get(mockfeed_server, mockfeed_exchange, reordered)).content
 
 
-@pytest.mark.mockfeed(start=START, speed=0, seed=3)
-@pytest.mark.mockfeed_exchanges("gate_io_spot")
-async def test_gate_counts_every_request_of_a_reused_answer(mockfeed_server: Server) -> None:
-    url, reordered = CANDLE_URLS["gate_io_spot"]
-    first = await get(mockfeed_server, "gate_io_spot", url)
-    before = hits(mockfeed_server, "gate_io_spot")
-    again = await get(mockfeed_server, "gate_io_spot", url)
-    assert hits(mockfeed_server, "gate_io_spot") == before + 1
-    fresh = await get(mockfeed_server, "gate_io_spot", reordered)
-    remain = [int(r.headers[GATE_REMAIN]) for r in (first, again, fresh)]
-    assert remain == [remain[0], remain[0] - 1, remain[0] - 2]  # the endpoint's window counts all three
+#: Quota headers that count every request: (remaining, one that must not move within a frozen second).
+QUOTA_HEADERS = {
+    "gate_io_spot": (GATE_REMAIN, None),
+    "kucoin_spot": ("gw-ratelimit-remaining", "gw-ratelimit-reset"),
+}
 
 
 @pytest.mark.mockfeed(start=START, speed=0, seed=3)
-@pytest.mark.mockfeed_exchanges("kucoin_spot")
-async def test_kucoin_counts_every_request_of_a_reused_answer(mockfeed_server: Server) -> None:
-    url, reordered = CANDLE_URLS["kucoin_spot"]
-    first = await get(mockfeed_server, "kucoin_spot", url)
-    before = hits(mockfeed_server, "kucoin_spot")
-    again = await get(mockfeed_server, "kucoin_spot", url)
-    assert hits(mockfeed_server, "kucoin_spot") == before + 1
-    fresh = await get(mockfeed_server, "kucoin_spot", reordered)
-    remain = [int(r.headers["gw-ratelimit-remaining"]) for r in (first, again, fresh)]
+@pytest.mark.mockfeed_exchanges(*QUOTA_HEADERS)
+async def test_quota_headers_count_every_request_of_a_reused_answer(
+    mockfeed_server: Server, mockfeed_exchange: str
+) -> None:
+    url, reordered = CANDLE_URLS[mockfeed_exchange]
+    remaining, steady = QUOTA_HEADERS[mockfeed_exchange]
+    first = await get(mockfeed_server, mockfeed_exchange, url)
+    before = hits(mockfeed_server, mockfeed_exchange)
+    again = await get(mockfeed_server, mockfeed_exchange, url)
+    assert hits(mockfeed_server, mockfeed_exchange) == before + 1
+    fresh = await get(mockfeed_server, mockfeed_exchange, reordered)
+    answers = (first, again, fresh)
+    remain = [int(r.headers[remaining]) for r in answers]
     step = remain[0] - remain[1]
-    assert step > 0 and remain[2] == remain[0] - 2 * step  # the pool counts all three alike
-    assert {r.headers["gw-ratelimit-reset"] for r in (first, again, fresh)} == {first.headers["gw-ratelimit-reset"]}
+    assert step > 0 and remain[2] == remain[0] - 2 * step  # fresh, reused and fresh count alike
+    if steady is not None:  # computed at the request's own market time, like a fresh answer's
+        assert {r.headers[steady] for r in answers} == {first.headers[steady]}

@@ -340,3 +340,53 @@ async def test_late_pushes_are_overtaken(
         assert at - sent_at == pytest.approx(0.300 if n in late else 0.0, abs=0.002)
     order = [n for _, n in arrivals]
     assert order != sorted(order)  # overtaken
+
+
+@pytest.mark.mockfeed(exchanges=["binance_spot"], start=START, speed=0, latency_ms=300)
+async def test_a_shorter_latency_never_lets_a_push_overtake_an_earlier_one(
+    autojump_clock: trio.testing.MockClock, mockfeed_server: Server
+) -> None:
+    """Constant latency (the hub's cheapest faulty path): lowered from 300 to 10 ms, later pushes
+    still queue behind those already held back, and each arrives at its own latency or after them."""
+    hub = mockfeed_server["binance_spot"].hub
+    hub.plugin.push_period = lambda subscription: 3600.0  # type: ignore[method-assign]
+    async with open_websocket_url(mockfeed_server.ws_url + STREAM) as ws:
+        first = json.loads(await ws.get_message())
+        sent = trio.current_time()
+        for _ in range(5):
+            mockfeed_server.advance(1)
+            hub.push_now()
+        mockfeed_server.conditions = Conditions(latency_ms=10)
+        for _ in range(5):
+            mockfeed_server.advance(1)
+            hub.push_now()
+        arrivals = []
+        for _ in range(10):
+            arrivals.append((json.loads(await ws.get_message())["E"], trio.current_time() - sent))
+    assert [e for e, _ in arrivals] == [first["E"] + n + 1 for n in range(10)]
+    assert all(t == pytest.approx(0.300, abs=2e-3) for _, t in arrivals)  # none before the first five
+
+
+@pytest.mark.mockfeed(exchanges=["binance_spot"], start=START, speed=0, loss=1.0, loss_burst=5)
+async def test_a_loss_burst_under_way_finishes_after_loss_is_switched_off(mockfeed_server: Server) -> None:
+    """Switching to latency alone keeps each connection's lane: a burst already begun still drops
+    its remaining pushes, then everything is delivered (late by the latency)."""
+    exchange = mockfeed_server["binance_spot"]
+    hub = exchange.hub
+    hub.plugin.push_period = lambda subscription: 3600.0  # type: ignore[method-assign]
+    async with open_websocket_url(mockfeed_server.ws_url + STREAM) as ws:
+        with trio.fail_after(10):
+            while not [c for c in exchange.connections if c.outbox.lane.pushes]:
+                await trio.sleep(0.001)
+        mockfeed_server.advance(1)
+        hub.push_now()
+        [connection] = exchange.connections
+        left = connection.outbox.lane.burst_left
+        assert left > 0
+        mockfeed_server.conditions = Conditions(latency_ms=5)
+        for _ in range(left + 2):
+            mockfeed_server.advance(1)
+            hub.push_now()
+        with trio.fail_after(10):
+            got = [json.loads(await ws.get_message())["E"] for _ in range(2)]
+    assert got == [START_MS + left + 2, START_MS + left + 3]

@@ -264,6 +264,12 @@ class Conditions:
         return self.loss > 0 or self.delays_ws or self.duplicate > 0 or self.late > 0
 
     @property
+    def only_delays_ws(self) -> bool:
+        """Whether pushes are only held back by one constant latency (no jitter, loss, duplicates or
+        late pushes): the hub's cheapest faulty path."""
+        return self.latency_ms > 0 and not (self.jitter_ms or self.loss or self.duplicate or self.late)
+
+    @property
     def delays_ws(self) -> bool:
         """Whether WebSocket messages are delayed at all."""
         return self.latency_ms > 0 or self.jitter_ms > 0

@@ -7,6 +7,7 @@ of its share in a single write, and the frame bytes are the same objects for eve
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import partial
 
 import attrs
@@ -201,7 +202,10 @@ class Hub:
         if conditions.stall:
             return
         if conditions.alters_pushes:
-            self._fan_out_faulty(due, conditions)
+            if conditions.only_delays_ws:
+                self._fan_out_delayed(due, conditions)
+            else:
+                self._fan_out_faulty(due, conditions)
             return
         first = due[0][0]
         if all(subscription == first for subscription, _ in due):
@@ -233,6 +237,36 @@ class Hub:
                 shares.setdefault(subscriber, []).append(index)
         return shares
 
+    def _fan_out_delayed(self, due: list[tuple[Subscription, Message]], base: Conditions) -> None:
+        """:meth:`_fan_out_faulty` for one constant latency and nothing else (no connection with
+        conditions of its own), without its per-push method calls: the same effects on every lane
+        (push and message counts, a loss burst still under way, order kept behind the connection's
+        last scheduled message), subscribers due together written in one pass."""
+        now = trio.current_time()
+        soonest = now + base.latency_ms / 1000
+        first = due[0][0]
+        shares: Iterable[tuple[Outbox, tuple[int, ...]]]
+        if all(subscription == first for subscription, _ in due):
+            everything = tuple(range(len(due)))
+            shares = [(member, everything) for member in self.subscribers.get(first, ())]
+        else:
+            shares = [(member, tuple(indexes)) for member, indexes in self._shares(due).items()]
+        groups: dict[tuple[tuple[int, ...], float], list[Outbox]] = {}
+        for subscriber, share in shares:
+            lane = subscriber.lane
+            lane.pushes += len(share)
+            if lane.burst_left:  # a loss burst begun before the loss was switched off
+                dropped = min(lane.burst_left, len(share))
+                lane.burst_left -= dropped
+                share = share[dropped:]
+                if not share:
+                    continue
+            lane.messages += 1
+            at = soonest if soonest >= lane.not_before else lane.not_before
+            lane.not_before = at
+            groups.setdefault((share, at), []).append(subscriber)
+        self._send_groups(due, groups, now)
+
     def _fan_out_faulty(self, due: list[tuple[Subscription, Message]], base: Conditions) -> None:
         exchange = self.faults.exchange
         now = trio.current_time()
@@ -255,6 +289,15 @@ class Hub:
                 continue
             at = lane.due(conditions, exchange, now) if conditions.delays_ws else now
             groups.setdefault((tuple(share), at), []).append(subscriber)
+        self._send_groups(due, groups, now)
+
+    def _send_groups(
+        self,
+        due: list[tuple[Subscription, Message]],
+        groups: dict[tuple[tuple[int, ...], float], list[Outbox]],
+        now: float,
+    ) -> None:
+        """Write each group's share of ``due`` to its subscribers at its time, framed once per group."""
         frames: dict[int, bytes] = {}
         for (share_key, at), subscribers in groups.items():
             for i in share_key:

@@ -43,7 +43,7 @@ IDLE_PATH = "/ws"
 LEAD = 0.5  # seconds between sending a window's commands and its start
 WARM = 0.3  # seconds the server pushes before and after the counted window
 CONNECT_TIMEOUT = 90.0
-SETTLE = 2.0  # seconds after the idle connections open before RSS is read
+SETTLE = 1.0  # seconds after the idle connections open before RSS is read
 
 
 def _port(line: str) -> int:

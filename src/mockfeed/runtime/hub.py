@@ -239,9 +239,8 @@ class Hub:
 
     def _fan_out_delayed(self, due: list[tuple[Subscription, Message]], base: Conditions) -> None:
         """:meth:`_fan_out_faulty` for one constant latency and nothing else (no connection with
-        conditions of its own), without its per-push method calls: the same effects on every lane
-        (push and message counts, a loss burst still under way, order kept behind the connection's
-        last scheduled message), subscribers due together written in one pass."""
+        conditions of its own): one :meth:`Lane.delayed` per subscriber instead of a fate per push,
+        subscribers due together written in one pass."""
         now = trio.current_time()
         soonest = now + base.latency_ms / 1000
         first = due[0][0]
@@ -253,18 +252,9 @@ class Hub:
             shares = [(member, tuple(indexes)) for member, indexes in self._shares(due).items()]
         groups: dict[tuple[tuple[int, ...], float], list[Outbox]] = {}
         for subscriber, share in shares:
-            lane = subscriber.lane
-            lane.pushes += len(share)
-            if lane.burst_left:  # a loss burst begun before the loss was switched off
-                dropped = min(lane.burst_left, len(share))
-                lane.burst_left -= dropped
-                share = share[dropped:]
-                if not share:
-                    continue
-            lane.messages += 1
-            at = soonest if soonest >= lane.not_before else lane.not_before
-            lane.not_before = at
-            groups.setdefault((share, at), []).append(subscriber)
+            kept, at = subscriber.lane.delayed(share, soonest)
+            if kept:
+                groups.setdefault((kept, at), []).append(subscriber)
         self._send_groups(due, groups, now)
 
     def _fan_out_faulty(self, due: list[tuple[Subscription, Message]], base: Conditions) -> None:

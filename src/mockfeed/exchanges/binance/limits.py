@@ -85,11 +85,10 @@ class BinanceLimits:
 
     def charge(self, request: RestRequest, weight: int) -> tuple[tuple[str, str], ...]:
         """Count ``weight`` for an answered request; the used-weight header to send with it."""
-        used = self.meter.charge(request.client, request.wall_ms, weight)
-        return ((HEADER, str(used)),)
+        return self.charger(weight)(request.client, request.wall_ms, request.now_ms)
 
     def charger(self, weight: int) -> ReuseHeaders:
-        """:meth:`charge` of ``weight`` as a function of the client and wall time, for a reused answer."""
+        """:meth:`charge` of ``weight`` as a function of the client and times (kept with a reused answer)."""
         meter = self.meter
 
         def headers(client: str, wall_ms: int, now_ms: int) -> Headers:

@@ -218,9 +218,8 @@ class _Kucoin(ExchangePlugin):
         weight = self.product.weights.get(request.path, 1)
         return self.quota.refusal(request.client, request.now_ms, weight)
 
-    def _charge(self, request: RestRequest) -> tuple[tuple[str, str], ...]:
-        weight = self.product.weights.get(request.path, 1)
-        return self.quota.add(request.client, request.now_ms, weight).headers()
+    def _charge(self, request: RestRequest) -> Headers:
+        return self._charger(request.path)(request.client, request.wall_ms, request.now_ms)
 
     def _answer(self, request: RestRequest, data: object, **extra: object) -> RestResponse:
         return json_response(200, {"code": OK, **extra, "data": data}, self._charge(request))
@@ -279,7 +278,8 @@ class _Kucoin(ExchangePlugin):
         return attrs.evolve(answer, reuse=self.reusable(request, self._charger(request.path)))
 
     def _charger(self, path: str) -> ReuseHeaders:
-        """:meth:`_charge` for a reused answer on ``path``."""
+        """The quota headers of a request on ``path``, as a function of the client and times (kept
+        with a reused answer)."""
         weight = self.product.weights.get(path, 1)
         quota = self.quota
 

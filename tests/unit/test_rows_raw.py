@@ -23,6 +23,7 @@ from mockfeed.exchanges.mexc import wire as mexc
 from mockfeed.exchanges.okx import OkxPerpetual, OkxSpot
 from mockfeed.exchanges.rows import Field, Kind, Layout, RowCache, fixed, flag, integer, json_array, plain
 from mockfeed.market import Candle, Interval, MarketModel, PairSpec, pair_spec
+from tests.support.pairs import odd_pairs
 
 NOW = 1_767_225_617_123  # 2026-01-01T00:00:17.123Z
 YEARS_MS = 8 * 365 * 86_400_000
@@ -71,16 +72,7 @@ def _dumps(row: dict[str, object]) -> bytes:
 CODES = ("1s", "1m", "3m", "5m", "15m", "1h", "2h", "4h", "12h", "1d", "3d", "1w", "1M")
 ZONES = (0, 8 * 3_600_000, -3_600_000, 20_700_000)  # UTC, +08:00, -01:00, +05:45
 
-pairs = st.builds(
-    PairSpec,
-    base=st.sampled_from(["BTC", "ETH", "XYZ", "SHIB"]),
-    quote=st.just("USDT"),
-    start_price=st.sampled_from([Decimal(x) for x in ("0.00002", "0.6", "3", "100", "3000", "50000", "90000")]),
-    volatility=st.sampled_from([0.3, 0.9, 2.0]),
-    tick_size=st.sampled_from([Decimal(x) for x in ("0.01", "0.05", "0.0001", "1", "10", "0.00000001", "0.25")]),
-    lot_size=st.sampled_from([Decimal(x) for x in ("0.00001", "1", "0.001", "0.5", "100", "0.01")]),
-    daily_quote_volume=st.sampled_from([2e4, 3e8, 1.5e9, 5e11]),
-)
+pairs = odd_pairs()
 
 
 def decimal_rows(model: MarketModel, pair: str, interval: Interval, opens: list[int], now: int,

@@ -24,6 +24,7 @@ from mockfeed.market.clock import parse_time
 from mockfeed.market.scenario import Crash, Gap, Halt, Jump, Listing, Maintenance
 from tests.reliability.products import REST_SEEDS, RestSeed
 from tests.reliability.strategies import NOW_MS
+from tests.support.finals import binance_finals, okx_finals
 
 START = "2024-03-01T00:00:00Z"
 START_MS = parse_time(START)
@@ -123,34 +124,6 @@ async def test_rest_history_shows_every_event(mockfeed_server: Server) -> None:
     assert Decimal(eth[0][4]) == Decimal(eth_okx[0][4]) == half
 
 
-async def binance_finals(server: Server, stream: str, until: int) -> list[dict[str, Any]]:
-    """Every final 1m kline of ``stream`` opening before minute ``until``."""
-    finals: list[dict[str, Any]] = []
-    async with open_websocket_url(server["binance_spot"].ws_url + f"/ws/{stream}@kline_1m") as ws:
-        while True:
-            k = json.loads(await ws.get_message())["k"]
-            if k["t"] >= minute(until):
-                return finals
-            if k["x"]:
-                finals.append(k)
-
-
-async def okx_finals(server: Server, until: int) -> list[list[str]]:
-    """Every confirmed 1m BTC-USDT row opening before minute ``until``."""
-    finals: list[list[str]] = []
-    async with open_websocket_url(server["okx_spot"].ws_url + "/ws/v5/business") as ws:
-        await ws.send_message(json.dumps(
-            {"id": "1", "op": "subscribe", "args": [{"channel": "candle1m", "instId": "BTC-USDT"}]}
-        ))
-        assert json.loads(await ws.get_message())["event"] == "subscribe"
-        while True:
-            [row] = json.loads(await ws.get_message())["data"]
-            if int(row[0]) >= minute(until):
-                return finals
-            if row[8] == "1":
-                finals.append(row)
-
-
 @pytest.mark.mockfeed(**SERVER)
 async def test_ws_final_pushes_equal_rest_across_events(
     autojump_clock: trio.testing.MockClock, mockfeed_server: Server
@@ -164,9 +137,9 @@ async def test_ws_final_pushes_equal_rest_across_events(
 
     with trio.fail_after(3600):  # virtual seconds
         async with trio.open_nursery() as nursery:
-            nursery.start_soon(collect, "btc", binance_finals, "btcusdt", 20)
-            nursery.start_soon(collect, "eth", binance_finals, "ethusdt", 20)
-            nursery.start_soon(collect, "okx", okx_finals, 20)
+            nursery.start_soon(collect, "btc", binance_finals, minute(20), "btcusdt")
+            nursery.start_soon(collect, "eth", binance_finals, minute(20), "ethusdt")
+            nursery.start_soon(collect, "okx", okx_finals, minute(20))
 
     expected = [minute(k) for k in range(20) if k not in (13, 14, 15)]
     btc = results["btc"]

@@ -20,6 +20,7 @@ from mockfeed import Server
 from mockfeed.market import Interval, MarketModel, parse_pairs
 from mockfeed.market.clock import parse_time
 from mockfeed.market.scenario import Volatility
+from tests.support.finals import binance_finals, okx_finals
 
 START = "2024-03-01T00:00:00Z"
 START_MS = parse_time(START)
@@ -98,32 +99,6 @@ async def test_rest_history_of_a_volatility_regime(mockfeed_server: Server) -> N
     assert Decimal(hour[7]) == sum(Decimal(r[7]) for r in thirty)  # quote volumes add up exactly
 
 
-async def binance_finals(server: Server, until: int) -> list[dict[str, Any]]:
-    finals: list[dict[str, Any]] = []
-    async with open_websocket_url(server["binance_spot"].ws_url + "/ws/btcusdt@kline_1m") as ws:
-        while True:
-            k = json.loads(await ws.get_message())["k"]
-            if k["t"] >= minute(until):
-                return finals
-            if k["x"]:
-                finals.append(k)
-
-
-async def okx_finals(server: Server, until: int) -> list[list[str]]:
-    finals: list[list[str]] = []
-    async with open_websocket_url(server["okx_spot"].ws_url + "/ws/v5/business") as ws:
-        await ws.send_message(json.dumps(
-            {"id": "1", "op": "subscribe", "args": [{"channel": "candle1m", "instId": "BTC-USDT"}]}
-        ))
-        assert json.loads(await ws.get_message())["event"] == "subscribe"
-        while True:
-            [row] = json.loads(await ws.get_message())["data"]
-            if int(row[0]) >= minute(until):
-                return finals
-            if row[8] == "1":
-                finals.append(row)
-
-
 @pytest.mark.mockfeed(**COMMON, scenario=REGIME)
 async def test_ws_final_pushes_equal_rest_through_a_regime(
     autojump_clock: trio.testing.MockClock, mockfeed_server: Server
@@ -133,7 +108,7 @@ async def test_ws_final_pushes_equal_rest_through_a_regime(
     results: dict[str, Any] = {}
 
     async def collect(name: str, task: Any) -> None:
-        results[name] = await task(mockfeed_server, 16)
+        results[name] = await task(mockfeed_server, minute(16))
 
     with trio.fail_after(3600):
         async with trio.open_nursery() as nursery:

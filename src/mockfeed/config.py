@@ -57,34 +57,35 @@ def _start(value: int | str | _dt.datetime | None) -> int | None:
     return None if value is None else parse_time(value)
 
 
-def _overrides(
-    value: Mapping[ExchangeType | str, Mapping[str, Any]],
-) -> dict[ExchangeType, dict[str, Any]]:
-    out: dict[ExchangeType, dict[str, Any]] = {}
-    for name, change in value.items():
+def _by_exchange(value: Mapping[Any, Any], field: str, what: str) -> dict[ExchangeType, Mapping[Any, Any]]:
+    """``value`` keyed by exchange, each entry a mapping (of ``what``); ValueError naming ``field``."""
+    out: dict[ExchangeType, Mapping[Any, Any]] = {}
+    for name, entry in value.items():
         try:
             exchange = ExchangeType(name)
         except ValueError:
-            raise ValueError(f"exchange_conditions: unknown exchange {name!r}") from None
-        if not isinstance(change, Mapping):
-            raise ValueError(f"exchange_conditions.{exchange}: expected a mapping of condition keys")
-        out[exchange] = dict(change)
+            raise ValueError(f"{field}: unknown exchange {name!r}") from None
+        if not isinstance(entry, Mapping):
+            raise ValueError(f"{field}.{exchange}: expected a mapping of {what}")
+        out[exchange] = entry
     return out
+
+
+def _overrides(
+    value: Mapping[ExchangeType | str, Mapping[str, Any]],
+) -> dict[ExchangeType, dict[str, Any]]:
+    checked = _by_exchange(value, "exchange_conditions", "condition keys")
+    return {exchange: dict(change) for exchange, change in checked.items()}
 
 
 def _route_overrides(
     value: Mapping[ExchangeType | str, Mapping[str, Mapping[str, Any]]],
 ) -> dict[ExchangeType, dict[str, dict[str, Any]]]:
-    out: dict[ExchangeType, dict[str, dict[str, Any]]] = {}
-    for name, routes in value.items():
-        try:
-            exchange = ExchangeType(name)
-        except ValueError:
-            raise ValueError(f"route_conditions: unknown exchange {name!r}") from None
-        if not isinstance(routes, Mapping):
-            raise ValueError(f"route_conditions.{exchange}: expected a mapping of route paths")
-        out[exchange] = {path: dict(keys) if isinstance(keys, Mapping) else keys for path, keys in routes.items()}
-    return out
+    checked = _by_exchange(value, "route_conditions", "route paths")
+    return {
+        exchange: {path: dict(keys) if isinstance(keys, Mapping) else keys for path, keys in routes.items()}
+        for exchange, routes in checked.items()
+    }
 
 
 def _token(value: str | None) -> str | None:

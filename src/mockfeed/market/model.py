@@ -699,7 +699,7 @@ class MarketModel:
         newest candles opening at or before ``end_ms`` (default: now). The forming candle is included
         when the window reaches now.
         """
-        opens = self._open_times(pair, interval, now_ms, limit, start_ms, end_ms)
+        opens = self.open_times(pair, interval, now_ms=now_ms, limit=limit, start_ms=start_ms, end_ms=end_ms)
         return [c for c in self.pairs[pair].candles_at(interval, opens, now_ms) if c is not None]
 
     def raw_candles(
@@ -713,7 +713,7 @@ class MarketModel:
         end_ms: int | None = None,
     ) -> list[RawCandle]:
         """:meth:`candles` as integers (:data:`RawCandle`), without building decimals."""
-        opens = self._open_times(pair, interval, now_ms, limit, start_ms, end_ms)
+        opens = self.open_times(pair, interval, now_ms=now_ms, limit=limit, start_ms=start_ms, end_ms=end_ms)
         return [r for r in self.pairs[pair].raw_at(interval, opens, now_ms) if r is not None]
 
     def open_times(
@@ -728,17 +728,6 @@ class MarketModel:
     ) -> Sequence[int]:
         """The open times :meth:`candles` would return, without computing any candle: an ascending
         sequence that may be a ``range`` (nothing materialised)."""
-        return self._open_times(pair, interval, now_ms, limit, start_ms, end_ms)
-
-    def _open_times(
-        self,
-        pair: str,
-        interval: Interval,
-        now_ms: int,
-        limit: int,
-        start_ms: int | None,
-        end_ms: int | None,
-    ) -> Sequence[int]:
         opens = self._grid_open_times(pair, interval, now_ms, limit, start_ms, end_ms)
         last = min(now_ms, end_ms) if end_ms is not None else now_ms
         return self.pairs[pair].existing_opens(interval, opens, limit, start_ms is not None, last)

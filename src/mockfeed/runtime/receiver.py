@@ -16,6 +16,8 @@ from collections.abc import Awaitable, Callable
 
 import trio
 
+from mockfeed.runtime import internals
+
 DEFAULT_RECEIVE_SIZE = 65536  # trio's own default when no size is given
 _CLOSED = (errno.EBADF, errno.ENOTSOCK)  # trio: the socket was closed under us
 
@@ -23,7 +25,7 @@ Receive = Callable[[int | None], Awaitable[bytes]]
 
 
 class PlainStream(trio.abc.AsyncResource):
-    """A :class:`trio.SocketStream` as trio-websocket uses it, receiving through :func:`receiver`.
+    """A :class:`trio.SocketStream` as trio-websocket uses it, reading the socket from one frame.
 
     trio-websocket only sees ``receive_some``, ``send_all`` and ``aclose``; everything else stays
     with ``inner``, which still owns (and closes) the socket.
@@ -80,19 +82,13 @@ class PlainStream(trio.abc.AsyncResource):
 class PlainListener(trio.abc.Listener[PlainStream]):
     """A TCP listener whose connections are :class:`PlainStream`."""
 
-    def __init__(self, inner: trio.SocketListener, raw_socket: Callable[[trio.SocketStream], socket.socket]) -> None:
+    def __init__(self, inner: trio.SocketListener) -> None:
         self.inner = inner
-        self._raw_socket = raw_socket
-
-    @property
-    def port(self) -> int:
-        """The port listened on."""
-        return int(self.inner.socket.getsockname()[1])
 
     async def accept(self) -> PlainStream:
         """The next connection."""
         stream = await self.inner.accept()
-        return PlainStream(stream, self._raw_socket(stream))
+        return PlainStream(stream, internals.raw_socket(stream))
 
     async def aclose(self) -> None:
         """Stop listening."""

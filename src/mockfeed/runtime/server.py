@@ -163,7 +163,7 @@ class ExchangeServer:
         port = int(sockets[0].socket.getsockname()[1])
         ssl_context = None if self.tls is None else self.tls.server_context()
         listeners: list[Any] = [
-            PlainListener(plain, internals.raw_socket) if ssl_context is None
+            PlainListener(plain) if ssl_context is None
             else trio.SSLListener(plain, ssl_context, https_compatible=False)
             for plain in sockets
         ]
